@@ -1,0 +1,100 @@
+// Dispatch, --help, --version and exit codes (0 ok, 1 failed, 2 usage).
+import { readFileSync } from 'node:fs';
+import { didYouMean } from '../topology/diagnostics.ts';
+import { formatHelp, parseArgs, UsageError } from './args.ts';
+import type { Command, Io } from './command.ts';
+
+// Command modules load when their command runs: `weir validate` runs offline and should not pay for
+// loading the Kafka client, pg, ioredis and prom-client (it takes about half the time without them).
+type Module = Record<string, unknown>;
+const topology = () => import('./commands/topology.ts') as Promise<Module>;
+const dlq = () => import('./commands/dlq.ts') as Promise<Module>;
+const operate = () => import('./commands/operate.ts') as Promise<Module>;
+const schemas = () => import('./commands/schemas.ts') as Promise<Module>;
+const MODULES: Record<string, () => Promise<Module>> = {
+  validate: topology,
+  plan: topology,
+  graph: topology,
+  deploy: () => import('./commands/deploy.ts') as Promise<Module>,
+  run: () => import('./commands/run.ts') as Promise<Module>,
+  lag: operate,
+  replay: operate,
+  'schemas check': schemas,
+  'schemas push': schemas,
+  'dlq list': dlq,
+  'dlq stats': dlq,
+  'dlq show': dlq,
+  'dlq redrive': dlq,
+  'dlq purge': dlq,
+  'schema-json': topology,
+  env: () => import('./commands/env.ts') as Promise<Module>,
+};
+export const COMMAND_NAMES = Object.keys(MODULES);
+const known = (name: string) => Object.hasOwn(MODULES, name);
+
+const isCommand = (v: unknown): v is Command => typeof v === 'object' && v !== null && 'name' in v && 'run' in v;
+
+export async function loadCommand(name: string): Promise<Command> {
+  if (!known(name)) throw new Error(`unknown command ${name}`);
+  const found = Object.values(await MODULES[name]!()).find((v) => isCommand(v) && v.name === name);
+  if (!isCommand(found)) throw new Error(`no command ${name} in its module`);
+  return found;
+}
+
+const version = () => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+async function topHelp(): Promise<string> {
+  const commands = await Promise.all(COMMAND_NAMES.map(loadCommand));
+  const width = Math.max(...COMMAND_NAMES.map((n) => n.length)) + 2;
+  return [
+    'weir — exactly-once stream processing for Kafka, described in topology files',
+    '',
+    'usage: weir <command> [options]',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    '',
+    'weir <command> --help shows the options of one command; weir --version prints the version.',
+  ].join('\n');
+}
+
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  // Two-word commands (`schemas check`) take precedence over one-word ones.
+  const twoWords = argv.length >= 2 && COMMAND_NAMES.includes(`${argv[0]} ${argv[1]}`);
+  const name = twoWords ? `${argv[0]} ${argv[1]}` : argv[0];
+  const rest = argv.slice(twoWords ? 2 : 1);
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(await topHelp());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(version());
+    return 0;
+  }
+  const group = COMMAND_NAMES.filter((n) => n.startsWith(`${name} `));
+  if (!known(name) && group.length > 0) {
+    io.err(`weir ${name}: expected a subcommand: ${group.map((n) => n.split(' ')[1]).join(', ')}${argv[1] ? `; got ${JSON.stringify(argv[1])}` : ''}`);
+    return 2;
+  }
+  if (!known(name)) {
+    const guess = didYouMean(name, COMMAND_NAMES);
+    io.err(`weir: unknown command ${JSON.stringify(name)}${guess ? ` — did you mean \`${guess}\`?` : ''}; expected one of: ${COMMAND_NAMES.join(', ')}`);
+    return 2;
+  }
+  const command = await loadCommand(name);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(formatHelp(command.name, command.summary, command.options, command.positionals, command.details));
+    return 0;
+  }
+  try {
+    return await command.run(parseArgs(command.name, command.options, command.positionals, rest), io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`weir ${err.command}: ${err.message}\n(see weir ${err.command} --help)`);
+      return 2;
+    }
+    io.err(`weir ${command.name}: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.WEIR_DEBUG && err instanceof Error) io.err(err.stack ?? '');
+    return 1;
+  }
+}

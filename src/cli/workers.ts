@@ -1,0 +1,127 @@
+// Wiring for `weir run`: one worker per chosen step, with the sink, rate limiter and connections it
+// needs. Kafka-output steps and HTTP sinks run the pipelined step worker; Postgres sinks run the
+// sink worker with offsets in Postgres.
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import type { Logger } from '../observability/logger.ts';
+import { metrics } from '../observability/metrics.ts';
+import type { KafkaConnection } from '../kafka/client-config.ts';
+import { LocalBucket, RedisBucket } from '../ratelimit/bucket.ts';
+import { RateLimiter } from '../ratelimit/limiter.ts';
+import { SinkWorker } from '../runtime/sink-worker.ts';
+import { StepWorker, type WorkerDeps } from '../runtime/worker.ts';
+import { schemaFile } from '../schema/codecs.ts';
+import type { RegistryClient } from '../schema/registry.ts';
+import { AvroSerde } from '../schema/serde.ts';
+import { httpSender } from '../sinks/http.ts';
+import { PostgresSink } from '../sinks/postgres/sink.ts';
+import type { WriteStrategy } from '../sinks/postgres/write.ts';
+import type { Plan, PlannedStep } from '../topology/plan.ts';
+
+export interface RunOptions {
+  plan: Plan;
+  root: string;
+  /** Step names; default: every step of the plan. */
+  steps?: string[];
+  kafka: KafkaConnection;
+  registry: RegistryClient;
+  logger: Logger;
+  databaseUrl?: string;
+  redisUrl?: string;
+  instanceId?: string;
+  sessionTimeoutMs?: number;
+  delivery?: 'exactly-once' | 'at-least-once';
+  postgresWrite?: WriteStrategy;
+}
+
+export interface Running {
+  workers: StepWorker[];
+  stop(): Promise<void>;
+}
+
+export function defaultInstanceId(): string {
+  return process.env.WEIR_INSTANCE_ID || `${hostname()}-${process.pid}`;
+}
+
+export function selectSteps(plan: Plan, names: string[] | undefined): PlannedStep[] {
+  if (!names || names.length === 0) return [...plan.steps];
+  return names.map((n) => {
+    const s = plan.steps.find((x) => x.name === n);
+    if (!s) throw new Error(`no step named ${n}; the plan has: ${plan.steps.map((x) => x.name).join(', ')}`);
+    return s;
+  });
+}
+
+function needsRedis(step: PlannedStep): boolean {
+  return step.rateLimit?.scope === 'redis' || (step.http?.deliveryRecordTtlMs ?? null) !== null;
+}
+
+function limiterFor(step: PlannedStep, redis: Redis | undefined, log: Logger): RateLimiter | undefined {
+  const rl = step.rateLimit;
+  if (!rl) return undefined;
+  const bucket = rl.scope === 'redis' ? new RedisBucket(redis!, `weir:ratelimit:${step.pipeline}:${step.name}`, rl.perSecond, rl.burst) : new LocalBucket(rl.perSecond, rl.burst);
+  let lastLog = 0;
+  return new RateLimiter(bucket, {
+    perSecond: rl.perSecond,
+    burst: rl.burst,
+    onRedisDown: rl.onRedisDown,
+    onWait: (ms) => void metrics.rateLimitWaitSeconds.inc({ step: step.name }, ms / 1000),
+    onRedisError: (err) => {
+      metrics.rateLimitRedisErrors.inc({ step: step.name });
+      if (Date.now() - lastLog > 5_000) {
+        lastLog = Date.now();
+        log.error({ step: step.name, err: err.message, onRedisDown: rl.onRedisDown }, rl.onRedisDown === 'fail-open' ? 'rate limiter: Redis unreachable, continuing on a local bucket' : 'rate limiter: Redis unreachable, waiting for it');
+      }
+    },
+  });
+}
+
+export async function runSteps(opts: RunOptions): Promise<Running> {
+  const serde = new AvroSerde(opts.registry);
+  const instanceId = opts.instanceId ?? defaultInstanceId();
+  const steps = selectSteps(opts.plan, opts.steps);
+  let redis: Redis | undefined;
+  if (steps.some(needsRedis)) {
+    if (!opts.redisUrl) throw new Error('REDIS_URL is needed: a step has a Redis rate limit or HTTP delivery records');
+    redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(n * 200, 2_000) });
+    redis.on('error', () => undefined); // reported by the limiter, which decides what to do
+  }
+  const workers: StepWorker[] = [];
+  try {
+    for (const step of steps) {
+      const limiter = limiterFor(step, redis, opts.logger);
+      const deps: WorkerDeps = {
+        plan: opts.plan,
+        step,
+        root: opts.root,
+        kafka: opts.kafka,
+        serde,
+        logger: opts.logger,
+        instanceId,
+        ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
+        ...(opts.delivery ? { delivery: opts.delivery } : {}),
+        ...(limiter ? { limiter } : {}),
+        ...(step.kind === 'http' ? { processor: httpSender(step, { ...(redis ? { redis } : {}) }) } : {}),
+      };
+      let worker: StepWorker;
+      if (step.kind === 'postgres') {
+        if (!opts.databaseUrl) throw new Error(`step ${step.name} writes to Postgres: DATABASE_URL is needed`);
+        const schemaJson = step.readerSchema ? schemaFile(opts.root, step.readerSchema).json : undefined;
+        worker = new SinkWorker(deps, new PostgresSink(step, { connectionString: opts.databaseUrl, schemaJson, ...(opts.postgresWrite ? { strategy: opts.postgresWrite } : {}) }));
+      } else worker = new StepWorker(deps);
+      await worker.start();
+      workers.push(worker);
+    }
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.stop()));
+    redis?.disconnect();
+    throw err;
+  }
+  return {
+    workers,
+    stop: async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+      redis?.disconnect();
+    },
+  };
+}

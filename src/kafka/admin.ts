@@ -1,0 +1,210 @@
+// Admin helpers: topics, offsets (earliest / latest / last stable / by time), groups.
+import RdKafka from '@confluentinc/kafka-javascript';
+import { baseConfig, type KafkaConnection } from './client-config.ts';
+import { KAFKA_CODES, KafkaError, toKafkaError } from './errors.ts';
+import type { IsolationLevel, TopicPartition, TopicPartitionOffset } from './types.ts';
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  replicationFactor?: number;
+  config?: Record<string, string>;
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  host: string;
+  partitions: TopicPartition[];
+}
+
+export interface GroupInfo {
+  groupId: string;
+  state: 'unknown' | 'preparing-rebalance' | 'completing-rebalance' | 'stable' | 'dead' | 'empty';
+  members: GroupMember[];
+}
+
+const GROUP_STATES: GroupInfo['state'][] = ['unknown', 'preparing-rebalance', 'completing-rebalance', 'stable', 'dead', 'empty'];
+
+/** Where to read offsets from: a point of the log, or the first offset at/after a timestamp. */
+export type OffsetQuery = 'earliest' | 'latest' | { timestamp: number };
+
+function promised<T>(operation: string, fn: (cb: (err: unknown, result: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) =>
+    fn((err, result) => (err ? reject(toKafkaError(err, operation)) : resolve(result))),
+  );
+}
+
+export class KafkaAdmin {
+  /** Rejected when the cluster refuses our credentials: calls fail with that, not a timeout. */
+  private readonly authFailure: Promise<never>;
+  private failed = false;
+
+  private constructor(
+    private readonly client: RdKafka.IAdminClient,
+    private readonly timeoutMs: number,
+    onAuthError: (listener: (err: Error) => void) => void,
+  ) {
+    this.authFailure = new Promise<never>((_, reject) =>
+      onAuthError((err) => {
+        this.failed = true;
+        reject(err);
+      }),
+    );
+    this.authFailure.catch(() => undefined);
+  }
+
+  static create(conn: KafkaConnection, timeoutMs = 30_000): KafkaAdmin {
+    const config = { ...baseConfig(conn, 'admin') } as Record<string, unknown>;
+    let report: (err: Error) => void = () => undefined;
+    let reason: string | undefined;
+    const client = RdKafka.AdminClient.create(config as RdKafka.GlobalConfig, {
+      // librdkafka's log line has the broker's reason; the error event only says that auth failed.
+      'event.log': (e: { severity: number; message: string }) => {
+        const m = /(SASL authentication error: .*|SSL handshake failed.*)$/.exec(e.message);
+        if (e.severity <= 3 && m) reason = m[1];
+      },
+      'event.error': (err: { code?: number; message?: string }) => {
+        if (err.code === RdKafka.CODES.ERRORS.ERR__AUTHENTICATION || /authentication failure/i.test(err.message ?? '')) {
+          report(new KafkaError('fatal', 'authentication', err.code, reason ?? err.message ?? 'authentication failed'));
+        }
+      },
+    } as never);
+    return new KafkaAdmin(client, timeoutMs, (listener) => (report = listener));
+  }
+
+  private call<T>(operation: string, fn: (cb: (err: unknown, result: T) => void) => void): Promise<T> {
+    return Promise.race([promised(operation, fn), this.authFailure]);
+  }
+
+  /** Creates the topics that do not exist yet; returns the names it created. */
+  async createTopics(specs: TopicSpec[]): Promise<string[]> {
+    const created: string[] = [];
+    for (const spec of specs) {
+      try {
+        await this.call<void>('admin.createTopic', (cb) =>
+          this.client.createTopic(
+            {
+              topic: spec.name,
+              num_partitions: spec.partitions,
+              replication_factor: spec.replicationFactor ?? -1,
+              config: spec.config ?? {},
+            },
+            this.timeoutMs,
+            (err) => cb(err, undefined),
+          ),
+        );
+        created.push(spec.name);
+      } catch (err) {
+        if (!(err instanceof KafkaError && err.code === KAFKA_CODES.topicAlreadyExists)) throw err;
+      }
+    }
+    return created;
+  }
+
+  async deleteTopics(names: string[]): Promise<void> {
+    for (const name of names) {
+      try {
+        await this.call<void>('admin.deleteTopic', (cb) => this.client.deleteTopic(name, this.timeoutMs, (err) => cb(err, undefined)));
+      } catch (err) {
+        if (!(err instanceof KafkaError && err.code === KAFKA_CODES.unknownTopic)) throw err;
+      }
+    }
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.call('admin.listTopics', (cb) => this.client.listTopics({ timeout: this.timeoutMs }, cb));
+  }
+
+  /** Partition count per existing topic; topics that do not exist are absent from the map. */
+  async partitionCounts(names: string[]): Promise<Map<string, number>> {
+    const existing = new Set(await this.listTopics());
+    const wanted = names.filter((n) => existing.has(n));
+    const out = new Map<string, number>();
+    if (wanted.length === 0) return out;
+    const described = await this.call<RdKafka.TopicDescription[]>('admin.describeTopics', (cb) =>
+      this.client.describeTopics(wanted, { timeout: this.timeoutMs }, cb),
+    );
+    for (const d of described) if (!d.error) out.set(d.name, d.partitions.length);
+    return out;
+  }
+
+  async createPartitions(topic: string, total: number): Promise<void> {
+    await this.call<void>('admin.createPartitions', (cb) =>
+      this.client.createPartitions(topic, total, this.timeoutMs, (err) => cb(err, undefined)),
+    );
+  }
+
+  /**
+   * Offsets of each partition. `latest` with read_committed is the last stable offset (LSO): the
+   * end a transactional consumer can reach, unlike the high watermark which counts commit markers
+   * and open transactions.
+   */
+  async offsets(partitions: TopicPartition[], query: OffsetQuery, isolation: IsolationLevel = 'read_committed'): Promise<TopicPartitionOffset[]> {
+    if (partitions.length === 0) return [];
+    const spec =
+      query === 'earliest' ? RdKafka.OffsetSpec.EARLIEST : query === 'latest' ? RdKafka.OffsetSpec.LATEST : new RdKafka.OffsetSpec(query.timestamp);
+    const result = await this.call<RdKafka.ListOffsetsResult[]>('admin.listOffsets', (cb) =>
+      this.client.listOffsets(
+        partitions.map(({ topic, partition }) => ({ topic, partition, offset: spec })),
+        { timeout: this.timeoutMs, isolationLevel: isolation === 'read_committed' ? RdKafka.IsolationLevel.READ_COMMITTED : RdKafka.IsolationLevel.READ_UNCOMMITTED },
+        cb,
+      ),
+    );
+    for (const r of result) if (r.error) throw toKafkaError(r.error, 'admin.listOffsets');
+    return result.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+  }
+
+  /** All partitions of the given topics. */
+  async partitionsOf(topics: string[]): Promise<TopicPartition[]> {
+    const counts = await this.partitionCounts(topics);
+    const out: TopicPartition[] = [];
+    for (const t of topics) for (let p = 0; p < (counts.get(t) ?? 0); p++) out.push({ topic: t, partition: p });
+    return out;
+  }
+
+  /** Committed offsets of a group (stable offsets only: pending transactional commits wait). */
+  async groupOffsets(groupId: string, partitions?: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    const result = await this.call<RdKafka.GroupResults[]>('admin.listConsumerGroupOffsets', (cb) =>
+      this.client.listConsumerGroupOffsets(
+        [partitions ? { groupId, partitions } : { groupId }],
+        { timeout: this.timeoutMs, requireStableOffsets: true },
+        cb,
+      ),
+    );
+    const group = result[0];
+    if (!group) return [];
+    if (group.error) throw toKafkaError(group.error, 'admin.listConsumerGroupOffsets');
+    return group.partitions.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+  }
+
+  async describeGroup(groupId: string): Promise<GroupInfo> {
+    const result = await this.call<RdKafka.GroupDescriptions>('admin.describeGroups', (cb) =>
+      this.client.describeGroups([groupId], { timeout: this.timeoutMs }, cb),
+    );
+    const g = result.groups[0];
+    if (!g) return { groupId, state: 'dead', members: [] };
+    if (g.error && g.error.code !== KAFKA_CODES.groupIdNotFound) throw toKafkaError(g.error, 'admin.describeGroups');
+    return {
+      groupId,
+      state: GROUP_STATES[g.state] ?? 'unknown',
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        host: m.clientHost,
+        partitions: m.assignment?.topicPartitions?.map(({ topic, partition }) => ({ topic, partition })) ?? [],
+      })),
+    };
+  }
+
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    if (groupIds.length === 0) return;
+    await this.call('admin.deleteGroups', (cb) => this.client.deleteGroups(groupIds, { timeout: this.timeoutMs }, cb));
+  }
+
+  disconnect(): void {
+    // After an authentication failure the native disconnect would block until the abandoned
+    // request times out; the client is useless anyway and goes with the process.
+    if (!this.failed) this.client.disconnect();
+  }
+}

@@ -1,0 +1,82 @@
+// Every error that leaves src/kafka is a KafkaError with one of these kinds. The runtime decides
+// what to do from the kind alone, so the mapping from librdkafka codes lives here and nowhere else.
+import RdKafka from '@confluentinc/kafka-javascript';
+
+export type KafkaErrorKind =
+  /** Another instance took over this transactional id or group membership: stop being a zombie. */
+  | 'fenced'
+  /** The transaction is doomed but the producer is fine: abort, rewind, redo. */
+  | 'abortable'
+  /** Transient and safe to retry as is (broker briefly away, coordinator moving). */
+  | 'retriable'
+  /** The outcome is unknown (timeout, unexpected state): abort and re-create the producer. */
+  | 'indefinite'
+  /** The client instance is unusable. */
+  | 'fatal';
+
+const E = RdKafka.CODES.ERRORS;
+
+const FENCED_CODES = new Set<number>([
+  E.ERR__FENCED,
+  E.ERR_PRODUCER_FENCED,
+  E.ERR_INVALID_PRODUCER_EPOCH,
+  E.ERR_TRANSACTION_COORDINATOR_FENCED,
+  E.ERR_FENCED_INSTANCE_ID,
+]);
+
+export interface RawKafkaError {
+  message?: string;
+  code?: number;
+  isFatal?: boolean;
+  isRetriable?: boolean;
+  isTxnRequiresAbort?: boolean;
+}
+
+export class KafkaError extends Error {
+  constructor(
+    readonly kind: KafkaErrorKind,
+    readonly operation: string,
+    readonly code: number | undefined,
+    message: string,
+  ) {
+    super(`${operation}: ${message}${code === undefined ? '' : ` (code ${code})`}`);
+    this.name = 'KafkaError';
+  }
+}
+
+export function classifyKafkaError(raw: RawKafkaError, operation: string): KafkaErrorKind {
+  const code = raw.code;
+  if (code !== undefined && FENCED_CODES.has(code)) return 'fenced';
+  // The group no longer knows this member (it missed its session timeout): a zombie.
+  if (code === E.ERR_UNKNOWN_MEMBER_ID && operation.startsWith('transaction')) return 'fenced';
+  if (raw.isFatal) return 'fatal';
+  if (raw.isTxnRequiresAbort) return 'abortable';
+  if (code === E.ERR__TIMED_OUT || code === E.ERR__TIMED_OUT_QUEUE) return 'indefinite';
+  if (raw.isRetriable) return 'retriable';
+  // The group's generation moved on: the offsets cannot be committed in this transaction.
+  if (code === E.ERR_ILLEGAL_GENERATION || code === E.ERR_UNKNOWN_MEMBER_ID || code === E.ERR_REBALANCE_IN_PROGRESS) {
+    return 'abortable';
+  }
+  if (code === E.ERR__TRANSPORT || code === E.ERR__ALL_BROKERS_DOWN) return 'retriable';
+  return operation.startsWith('transaction') ? 'indefinite' : 'fatal';
+}
+
+export function toKafkaError(raw: unknown, operation: string): KafkaError {
+  if (raw instanceof KafkaError) return raw;
+  const r = (typeof raw === 'object' && raw !== null ? raw : { message: String(raw) }) as RawKafkaError;
+  return new KafkaError(classifyKafkaError(r, operation), operation, r.code, r.message ?? String(raw));
+}
+
+export function isKafkaError(err: unknown, kind?: KafkaErrorKind): err is KafkaError {
+  return err instanceof KafkaError && (kind === undefined || err.kind === kind);
+}
+
+export const KAFKA_CODES = {
+  topicAlreadyExists: E.ERR_TOPIC_ALREADY_EXISTS,
+  queueFull: E.ERR__QUEUE_FULL,
+  assignPartitions: E.ERR__ASSIGN_PARTITIONS,
+  revokePartitions: E.ERR__REVOKE_PARTITIONS,
+  unknownTopic: E.ERR_UNKNOWN_TOPIC_OR_PART,
+  groupIdNotFound: E.ERR_GROUP_ID_NOT_FOUND,
+  nonEmptyGroup: E.ERR_NON_EMPTY_GROUP,
+} as const;

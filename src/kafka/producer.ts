@@ -1,0 +1,125 @@
+// Producer wrapper: promise API over the callback client, explicit timeouts on every transactional
+// call, delivery errors collected for non-transactional flushes, and errors mapped to KafkaError.
+import RdKafka from '@confluentinc/kafka-javascript';
+import type { Logger } from '../observability/logger.ts';
+import { baseConfig, forwardClientLogs, type KafkaConnection } from './client-config.ts';
+import { KAFKA_CODES, toKafkaError } from './errors.ts';
+import type { KafkaConsumer } from './consumer.ts';
+import type { Header, OutboundRecord, TopicPartitionOffset } from './types.ts';
+
+export interface ProducerOptions {
+  name: string;
+  /** Set for a transactional producer (implies idempotence). */
+  transactionalId?: string;
+  transactionTimeoutMs?: number;
+  /** Plain producers: idempotent by default. */
+  idempotent?: boolean;
+  lingerMs?: number;
+  logger?: Logger;
+  extra?: Record<string, string | number | boolean>;
+}
+
+type Callback = (err: unknown) => void;
+const call = (operation: string, fn: (cb: Callback) => void): Promise<void> =>
+  new Promise((resolve, reject) => fn((err) => (err ? reject(toKafkaError(err, operation)) : resolve())));
+
+const toClientHeaders = (headers: readonly Header[] | undefined) =>
+  headers && headers.length > 0 ? headers.map((h) => ({ [h.key]: h.value })) : undefined;
+
+export class KafkaProducer {
+  private deliveryError: Error | undefined;
+  private pending = 0;
+
+  private constructor(
+    private readonly client: RdKafka.Producer,
+    readonly transactional: boolean,
+  ) {
+    client.on('delivery-report', (err) => {
+      this.pending--;
+      if (err) this.deliveryError ??= toKafkaError(err, 'delivery');
+    });
+  }
+
+  static async connect(conn: KafkaConnection, opts: ProducerOptions): Promise<KafkaProducer> {
+    const config: Record<string, unknown> = {
+      ...baseConfig(conn, opts.name),
+      dr_cb: true,
+      'linger.ms': opts.lingerMs ?? 5,
+      'enable.idempotence': opts.transactionalId !== undefined || opts.idempotent !== false,
+    };
+    if (opts.transactionalId !== undefined) {
+      config['transactional.id'] = opts.transactionalId;
+      config['transaction.timeout.ms'] = opts.transactionTimeoutMs ?? 60_000;
+    }
+    Object.assign(config, opts.extra ?? {});
+    const client = new RdKafka.Producer(config as RdKafka.ProducerGlobalConfig);
+    forwardClientLogs(client, opts.logger);
+    await call('producer.connect', (cb) => client.connect({}, cb));
+    client.setPollInBackground(true);
+    return new KafkaProducer(client, opts.transactionalId !== undefined);
+  }
+
+  /** Enqueues one record; false when the local queue is full (then wait and retry, or use send). */
+  trySend(record: OutboundRecord): boolean {
+    try {
+      this.client.produce(record.topic, record.partition ?? null, record.value, record.key ?? null, record.timestamp ?? null, undefined, toClientHeaders(record.headers));
+      this.pending++;
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code !== KAFKA_CODES.queueFull) throw toKafkaError(err, 'produce');
+      return false;
+    }
+  }
+
+  /** Enqueues one record; waits (without spinning) while the local queue is full. */
+  async send(record: OutboundRecord): Promise<void> {
+    while (!this.trySend(record)) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** Enqueues records in order, synchronously while the queue has room. */
+  async sendAll(records: readonly OutboundRecord[]): Promise<void> {
+    for (const r of records) if (!this.trySend(r)) await this.send(r);
+  }
+
+  /** Waits until every enqueued record is acknowledged; rejects if any delivery failed. */
+  async flush(timeoutMs = 30_000): Promise<void> {
+    await call('producer.flush', (cb) => this.client.flush(timeoutMs, cb));
+    const failed = this.deliveryError;
+    this.deliveryError = undefined;
+    if (failed) throw failed;
+  }
+
+  get inFlight(): number {
+    return this.pending;
+  }
+
+  initTransactions(timeoutMs: number): Promise<void> {
+    return call('transaction.init', (cb) => this.client.initTransactions(timeoutMs, cb));
+  }
+
+  beginTransaction(): Promise<void> {
+    this.deliveryError = undefined;
+    return call('transaction.begin', (cb) => this.client.beginTransaction(cb));
+  }
+
+  /** `offsets` are the NEXT offsets to read (last processed + 1). */
+  sendOffsetsToTransaction(offsets: TopicPartitionOffset[], consumer: KafkaConsumer, timeoutMs: number): Promise<void> {
+    return call('transaction.sendOffsets', (cb) =>
+      this.client.sendOffsetsToTransaction(offsets, consumer.native, timeoutMs, cb),
+    );
+  }
+
+  commitTransaction(timeoutMs: number): Promise<void> {
+    return call('transaction.commit', (cb) => this.client.commitTransaction(timeoutMs, cb));
+  }
+
+  abortTransaction(timeoutMs: number): Promise<void> {
+    return call('transaction.abort', (cb) => this.client.abortTransaction(timeoutMs, cb));
+  }
+
+  async disconnect(timeoutMs = 5_000): Promise<void> {
+    if (!this.client.isConnected()) return;
+    this.client.setPollInBackground(false);
+    await new Promise<void>((resolve) => this.client.disconnect(timeoutMs, () => resolve()));
+  }
+}

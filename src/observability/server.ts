@@ -1,0 +1,58 @@
+// The process's HTTP endpoints: /metrics (Prometheus text), /healthz (alive), /readyz (every
+// worker joined its group and its loop is not stuck). Plain node:http, nothing else listens.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { registry } from './metrics.ts';
+
+export interface WorkerStatus {
+  step: string;
+  /** Joined the group (got its first assignment, possibly empty). */
+  joined: boolean;
+  partitions: number;
+  /** Milliseconds since the batch loop last went round. */
+  sinceLoopMs: number;
+  stuckAfterMs: number;
+}
+
+export interface Endpoints {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function serveEndpoints(port: number, statuses: () => WorkerStatus[], host = '0.0.0.0'): Promise<Endpoints> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        },
+        (err: Error) => {
+          res.writeHead(500);
+          res.end(err.message);
+        },
+      );
+      return;
+    }
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok\n');
+      return;
+    }
+    if (path === '/readyz') {
+      const workers = statuses().map((w) => ({ ...w, stuck: w.sinceLoopMs > w.stuckAfterMs }));
+      const ready = workers.length > 0 && workers.every((w) => w.joined && !w.stuck);
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ready, workers }) + '\n');
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('try /metrics, /healthz or /readyz\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+}

@@ -1,0 +1,91 @@
+// Avro schema files: parse with avsc, fingerprint, and look fields up by path.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import avro from 'avsc';
+import { LOGICAL_TYPES } from './logical.ts';
+
+export type AvroType = avro.Type;
+
+/**
+ * How every schema is parsed: plain unions, and logical types mapped (see logical.ts). A fresh
+ * object per parse: avsc keeps its registry of named types in the options it is given.
+ */
+const avroOptions = () => ({ wrapUnions: false, logicalTypes: LOGICAL_TYPES }) as Partial<avro.ForSchemaOptions> as avro.ForSchemaOptions;
+
+export function avroType(schema: unknown): AvroType {
+  return avro.Type.forSchema(schema as avro.Schema, avroOptions());
+}
+
+export interface AvroSchemaFile {
+  /** The schema as written (JSON), logical types included. */
+  json: unknown;
+  /** What is registered and looked up: the file's JSON, minified. */
+  text: string;
+  type: AvroType;
+  /** Normalized JSON, stable across formatting changes. */
+  canonical: string;
+  fingerprint: string;
+}
+
+export class InvalidAvroSchema extends Error {
+  constructor(readonly file: string, detail: string) {
+    super(`${file}: ${detail}`);
+    this.name = 'InvalidAvroSchema';
+  }
+}
+
+export function parseAvroSchema(text: string, file: string): AvroSchemaFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidAvroSchema(file, `not JSON: ${(err as Error).message}`);
+  }
+  let type: AvroType;
+  try {
+    type = avroType(json);
+  } catch (err) {
+    throw new InvalidAvroSchema(file, `not a valid Avro schema: ${(err as Error).message}`);
+  }
+  // Attributes included: a changed logical type or precision is a different schema.
+  const canonical = type.schema({ exportAttrs: true }) as unknown;
+  const canonicalText = JSON.stringify(canonical);
+  return { json, text: JSON.stringify(json), type, canonical: canonicalText, fingerprint: createHash('sha256').update(canonicalText).digest('hex').slice(0, 16) };
+}
+
+export function loadAvroSchema(file: string): AvroSchemaFile {
+  return parseAvroSchema(readFileSync(file, 'utf8'), file);
+}
+
+interface RecordLike {
+  typeName: string;
+  fields?: Array<{ name: string; type: AvroType }>;
+  types?: AvroType[];
+}
+
+/** Strips `null` from a union (`["null", T]` → T); other unions stay. */
+export function nonNull(type: AvroType): AvroType {
+  const t = type as unknown as RecordLike;
+  if (t.types) {
+    const rest = t.types.filter((b) => (b as unknown as RecordLike).typeName !== 'null');
+    if (rest.length === 1) return rest[0]!;
+  }
+  return type;
+}
+
+/** The type of a (possibly nested, dot-separated) field, looking through optional unions. */
+export function fieldType(type: AvroType, path: string): AvroType | undefined {
+  let current: AvroType | undefined = type;
+  for (const name of path.split('.')) {
+    const rec: RecordLike | undefined = current ? (nonNull(current) as unknown as RecordLike) : undefined;
+    if (!rec || rec.typeName !== 'record') return undefined;
+    current = rec.fields?.find((f: { name: string }) => f.name === name)?.type;
+  }
+  return current;
+}
+
+/** Field names of a record type (for hints). */
+export function fieldNames(type: AvroType): string[] {
+  const rec = nonNull(type) as unknown as RecordLike;
+  return rec.typeName === 'record' ? (rec.fields ?? []).map((f) => f.name) : [];
+}

@@ -1,0 +1,132 @@
+// A thin client for the Confluent Schema Registry REST API (Apicurio's /apis/ccompat/v7 speaks it
+// too). Thin on purpose: @kafkajs/confluent-schema-registry refuses to register when its own
+// expected compatibility differs from the subject's, and cannot decode into a reader schema.
+import { RegistryError, RegistryUnavailableError } from './errors.ts';
+
+const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+
+export interface RegisteredVersion {
+  subject: string;
+  version: number;
+  id: number;
+  schema: string;
+}
+
+export interface RegistryOptions {
+  timeoutMs?: number;
+  /** Attempts for network errors and 5xx answers. */
+  attempts?: number;
+}
+
+export class RegistryClient {
+  private readonly base: string;
+  private readonly auth: string | undefined;
+
+  constructor(url: string, private readonly opts: RegistryOptions = {}) {
+    const u = new URL(url);
+    // Credentials in the URL become a Basic auth header (and stay out of logged URLs).
+    this.auth = u.username ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` : undefined;
+    u.username = '';
+    u.password = '';
+    this.base = u.toString().replace(/\/$/, '');
+  }
+
+  get url(): string {
+    return this.base;
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const attempts = this.opts.attempts ?? 4;
+    let last: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const res = await fetch(`${this.base}${path}`, {
+          method,
+          headers: { accept: CONTENT_TYPE, ...(body !== undefined ? { 'content-type': CONTENT_TYPE } : {}), ...(this.auth ? { authorization: this.auth } : {}) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
+        });
+        const text = await res.text();
+        if (res.status >= 500) throw new RegistryUnavailableError(`${method} ${path}: registry answered ${res.status} ${text.slice(0, 200)}`);
+        return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+      } catch (err) {
+        last = err instanceof RegistryUnavailableError ? err : new RegistryUnavailableError(`${method} ${this.base}${path}: ${(err as Error).message}`);
+        if (attempt < attempts) await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      }
+    }
+    throw last;
+  }
+
+  private fail(status: number, body: unknown, what: string): never {
+    const b = body as { message?: string; error_code?: number } | undefined;
+    throw new RegistryError(status, b?.error_code, `${what}: ${b?.message ?? `HTTP ${status}`}`);
+  }
+
+  /** The schema text for a global id; undefined when the registry does not know it (404). */
+  async schemaById(id: number): Promise<string | undefined> {
+    const r = await this.request<{ schema: string }>('GET', `/schemas/ids/${id}`);
+    if (r.status === 404) return undefined;
+    if (r.status !== 200) this.fail(r.status, r.body, `schema id ${id}`);
+    return r.body.schema;
+  }
+
+  async register(subject: string, schema: string): Promise<number> {
+    const r = await this.request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema, schemaType: 'AVRO' });
+    if (r.status !== 200) this.fail(r.status, r.body, `registering ${subject}`);
+    return r.body.id;
+  }
+
+  /** The version under `subject` with exactly this schema, if registered. */
+  async lookup(subject: string, schema: string): Promise<RegisteredVersion | undefined> {
+    const r = await this.request<RegisteredVersion>('POST', `/subjects/${encodeURIComponent(subject)}`, { schema, schemaType: 'AVRO' });
+    if (r.status === 404) return undefined;
+    if (r.status !== 200) this.fail(r.status, r.body, `looking up ${subject}`);
+    return r.body;
+  }
+
+  /** Version numbers of a subject, oldest first; [] when the subject does not exist. */
+  async versions(subject: string): Promise<number[]> {
+    const r = await this.request<number[]>('GET', `/subjects/${encodeURIComponent(subject)}/versions`);
+    if (r.status === 404) return [];
+    if (r.status !== 200) this.fail(r.status, r.body, `versions of ${subject}`);
+    return r.body;
+  }
+
+  async version(subject: string, version: number | 'latest'): Promise<RegisteredVersion> {
+    const r = await this.request<RegisteredVersion>('GET', `/subjects/${encodeURIComponent(subject)}/versions/${version}`);
+    if (r.status !== 200) this.fail(r.status, r.body, `${subject} version ${version}`);
+    return r.body;
+  }
+
+  /** The subject's own compatibility level, or undefined when it follows the global one. */
+  async subjectCompatibility(subject: string): Promise<string | undefined> {
+    const r = await this.request<{ compatibilityLevel?: string }>('GET', `/config/${encodeURIComponent(subject)}`);
+    if (r.status === 404) return undefined;
+    if (r.status !== 200) this.fail(r.status, r.body, `compatibility of ${subject}`);
+    return r.body.compatibilityLevel;
+  }
+
+  async globalCompatibility(): Promise<string> {
+    const r = await this.request<{ compatibilityLevel: string }>('GET', '/config');
+    if (r.status !== 200) this.fail(r.status, r.body, 'global compatibility');
+    return r.body.compatibilityLevel;
+  }
+
+  async setCompatibility(subject: string, level: string): Promise<void> {
+    const r = await this.request('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+    if (r.status !== 200) this.fail(r.status, r.body, `setting compatibility of ${subject}`);
+  }
+
+  /**
+   * The registry's own verdict on `schema` under the subject's level `level`. Confluent's
+   * `/versions` (no version) checks what the level covers; Apicurio's checks every version even for
+   * non-transitive levels, so plain levels ask `/versions/latest` (what registration checks too).
+   */
+  async isCompatible(subject: string, schema: string, level: string): Promise<boolean> {
+    const base = `/compatibility/subjects/${encodeURIComponent(subject)}/versions`;
+    const r = await this.request<{ is_compatible: boolean }>('POST', level.endsWith('_TRANSITIVE') ? base : `${base}/latest`, { schema, schemaType: 'AVRO' });
+    if (r.status === 404) return true; // no versions yet: anything goes
+    if (r.status !== 200) this.fail(r.status, r.body, `compatibility check of ${subject}`);
+    return r.body.is_compatible;
+  }
+}

@@ -1,0 +1,83 @@
+// HTTP sink: each record is POSTed (or PUT) as JSON with an idempotency key derived from its event
+// id. The guarantee is at-least-once delivery: a crash after a 2xx and before the batch commits
+// sends the record again, with the same key, for the receiver to absorb. For receivers without
+// idempotency keys, an optional Redis delivery record (set after a 2xx, checked before sending)
+// narrows that to the window between the 2xx and the record being set.
+import type { Redis } from 'ioredis';
+import type { PlannedStep } from '../topology/plan.ts';
+import { resolveTemplate } from '../topology/templates.ts';
+import { RetryableError, type OutputRecord, type TransformContext, type TransformRecord } from '../runtime/api.ts';
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly bodyExcerpt: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(`HTTP ${status}${bodyExcerpt ? `: ${bodyExcerpt}` : ''}`);
+  }
+}
+
+/** Retry-After as seconds or an HTTP date → ms from now. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+function jsonSafe(v: unknown): unknown {
+  if (Buffer.isBuffer(v)) return v.toString('base64');
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) return v.map(jsonSafe);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x)]));
+  return v;
+}
+
+export interface HttpSinkDeps {
+  env?: Record<string, string | undefined>;
+  /** For delivery records (`deliveryRecordTtl`). */
+  redis?: Redis;
+}
+
+export type SendFn = (record: TransformRecord, ctx: TransformContext) => Promise<OutputRecord[]>;
+
+export function httpSender(step: PlannedStep, deps: HttpSinkDeps = {}): SendFn {
+  const http = step.http!;
+  const env = deps.env ?? process.env;
+  // Resolved once at start: a missing variable stops the worker with the option's name.
+  const url = resolveTemplate(http.url, env, `steps.${step.name}.sink.http.url`);
+  const headers = Object.fromEntries(Object.entries(http.headers).map(([k, v]) => [k, resolveTemplate(v, env, `steps.${step.name}.sink.http.headers.${k}`)]));
+  if (http.deliveryRecordTtlMs !== null && !deps.redis) throw new Error(`step ${step.name}: deliveryRecordTtl needs Redis (REDIS_URL)`);
+  return async (record, ctx) => {
+    const eventId = record.headers['weir.event.id'] ?? `${step.name}:${record.topic}:${record.partition}:${record.offset}:0`;
+    let key = eventId;
+    if (http.idempotencyKeyField) {
+      let v: unknown = record.value;
+      for (const part of http.idempotencyKeyField.split('.')) v = (v as Record<string, unknown> | undefined)?.[part];
+      key = String(v ?? eventId);
+    }
+    const deliveredKey = `weir:delivered:${step.name}:${key}`;
+    if (deps.redis && http.deliveryRecordTtlMs !== null && (await deps.redis.exists(deliveredKey))) return [];
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: http.method,
+        headers: { 'content-type': 'application/json', [http.idempotencyHeader]: key, traceparent: ctx.trace.traceparent, ...headers },
+        body: JSON.stringify(jsonSafe(record.value)),
+        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(http.timeoutMs)]),
+      });
+    } catch (err) {
+      const e = err as Error;
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw new RetryableError(`${http.method} ${url} timed out after ${http.timeoutMs} ms`);
+      throw new RetryableError(`${http.method} ${url}: ${e.message}`);
+    }
+    const body = res.ok ? '' : (await res.text().catch(() => '')).slice(0, 200);
+    // The status decides: 408, 429 and 5xx retry (after Retry-After, if given); other 4xx go to the DLQ.
+    if (!res.ok) throw new HttpError(res.status, body, retryAfterMs(res.headers.get('retry-after')));
+    await res.arrayBuffer().catch(() => undefined); // drain: the connection goes back to the pool
+    if (deps.redis && http.deliveryRecordTtlMs !== null) await deps.redis.set(deliveredKey, '1', 'PX', http.deliveryRecordTtlMs);
+    return [];
+  };
+}

@@ -1,0 +1,45 @@
+// Offsets of the Postgres sink live in Postgres, in the same transaction as the rows: they are the
+// truth. Each assignment claims its partitions by bumping their generation; a batch commits only if
+// its generation is still current, so an instance that lost a partition (a zombie) cannot commit.
+import type pg from 'pg';
+import type { TopicPartition, TopicPartitionOffset } from '../../kafka/types.ts';
+import { OFFSETS_TABLE } from './ddl.ts';
+
+export class FencedGeneration extends Error {
+  override name = 'FencedGeneration';
+}
+
+export interface Claim extends TopicPartition {
+  /** Next offset to read; null when Postgres has none (first run): use the group's. */
+  next: number | null;
+  generation: number;
+}
+
+export async function claimPartitions(client: pg.ClientBase, group: string, partitions: TopicPartition[]): Promise<Claim[]> {
+  if (partitions.length === 0) return [];
+  const { rows } = await client.query<{ topic: string; partition: number; next_offset: string | null; generation: string }>(
+    `INSERT INTO ${OFFSETS_TABLE} (consumer_group, topic, partition, next_offset, generation)
+     SELECT $1, t, p, NULL, 1 FROM unnest($2::text[], $3::int[]) AS u(t, p)
+     ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET generation = ${OFFSETS_TABLE}.generation + 1, updated_at = now()
+     RETURNING topic, partition, next_offset, generation`,
+    [group, partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
+  );
+  return rows.map((r) => ({ topic: r.topic, partition: r.partition, next: r.next_offset === null ? null : Number(r.next_offset), generation: Number(r.generation) }));
+}
+
+/** Inside the batch's transaction: fails (FencedGeneration) unless every partition is still ours. */
+export async function storeOffsets(client: pg.ClientBase, group: string, offsets: Array<TopicPartitionOffset & { generation: number }>): Promise<void> {
+  if (offsets.length === 0) return;
+  const res = await client.query(
+    `UPDATE ${OFFSETS_TABLE} o SET next_offset = u.n, updated_at = now()
+     FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(t, p, n, g)
+     WHERE o.consumer_group = $1 AND o.topic = u.t AND o.partition = u.p AND o.generation = u.g`,
+    [group, offsets.map((o) => o.topic), offsets.map((o) => o.partition), offsets.map((o) => o.offset), offsets.map((o) => o.generation)],
+  );
+  if (res.rowCount !== offsets.length) throw new FencedGeneration(`another instance claimed ${offsets.length - (res.rowCount ?? 0)} of our partitions in ${OFFSETS_TABLE}`);
+}
+
+export async function readOffsets(client: pg.ClientBase, group: string): Promise<Array<TopicPartitionOffset & { generation: number }>> {
+  const { rows } = await client.query<{ topic: string; partition: number; next_offset: string | null; generation: string }>(`SELECT topic, partition, next_offset, generation FROM ${OFFSETS_TABLE} WHERE consumer_group = $1 ORDER BY topic, partition`, [group]);
+  return rows.filter((r) => r.next_offset !== null).map((r) => ({ topic: r.topic, partition: r.partition, offset: Number(r.next_offset), generation: Number(r.generation) }));
+}

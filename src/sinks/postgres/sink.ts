@@ -1,0 +1,157 @@
+// The Postgres sink: rows and offsets in one database transaction (exactly-once effect). Offsets in
+// Postgres are the truth: assignments start from them; Kafka's committed offsets are updated after
+// each batch only so that lag tools read true numbers.
+import pg from 'pg';
+import type { TopicPartition, TopicPartitionOffset } from '../../kafka/types.ts';
+import type { PlannedStep } from '../../topology/plan.ts';
+import type { Claim, SinkRecord, SinkTransaction, TransactionalSink } from '../sink.ts';
+import { SinkFenced } from '../sink.ts';
+import { resolveColumns, type Column } from './columns.ts';
+import { OFFSETS_DDL, verifyTable } from './ddl.ts';
+import { claimPartitions, FencedGeneration, storeOffsets } from './offsets.ts';
+import { RowWriter, type Row, type WriteStrategy } from './write.ts';
+
+export interface PostgresSinkOptions {
+  connectionString: string;
+  /** The reader schema (JSON) of the step's input, to type the columns; undefined when not Avro. */
+  schemaJson: unknown | undefined;
+  strategy?: WriteStrategy;
+}
+
+function valueAt(record: SinkRecord, source: string): unknown {
+  switch (source) {
+    case '$eventId':
+      return record.eventId;
+    case '$key':
+      return record.rawKey?.toString('utf8') ?? null;
+    case '$topic':
+      return record.topic;
+    case '$partition':
+      return record.partition;
+    case '$offset':
+      return record.offset;
+    case '$timestamp':
+      return record.timestamp;
+  }
+  let v: unknown = record.value;
+  for (const part of source.split('.')) v = v === null || v === undefined ? undefined : (v as Record<string, unknown>)[part];
+  return v;
+}
+
+export class PostgresSink implements TransactionalSink {
+  readonly name = 'postgres';
+  private pool: pg.Pool | undefined;
+  readonly columns: Column[];
+  private readonly writer: RowWriter;
+  private readonly generations = new Map<string, number>();
+  private readonly sink: NonNullable<PlannedStep['postgres']>;
+
+  constructor(private readonly step: PlannedStep, private readonly opts: PostgresSinkOptions) {
+    this.sink = step.postgres!;
+    this.columns = resolveColumns(this.sink.columns, opts.schemaJson);
+    this.writer = new RowWriter(this.sink, this.columns, opts.strategy);
+  }
+
+  async open(): Promise<void> {
+    this.pool = new pg.Pool({ connectionString: this.opts.connectionString, max: 2, connectionTimeoutMillis: 10_000, application_name: `weir:${this.step.name}` });
+    // A dropped connection is replaced on next use; the error must not crash the process.
+    this.pool.on('error', () => undefined);
+    await this.withClient(async (client) => {
+      await client.query(OFFSETS_DDL);
+      const check = await verifyTable(client, this.sink, this.columns);
+      if (!check.exists) throw new Error(`table ${this.sink.table} does not exist; run \`weir deploy\` to create it`);
+      if (check.problems.length) throw new Error(`table ${this.sink.table} does not match step ${this.step.name}: ${check.problems.join('; ')}`);
+    });
+  }
+
+  private key = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+
+  /**
+   * A pooled client that has an 'error' listener while checked out. pg-pool removes its own listener on
+   * checkout, so a connection that dies between statements (pg_terminate_backend, a Postgres restart)
+   * would emit an unhandled 'error' and crash the worker instead of failing the batch.
+   */
+  private async checkout(): Promise<{ client: pg.PoolClient; release: (err?: Error) => void }> {
+    const client = await this.pool!.connect();
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
+    return {
+      client,
+      release: (err) => {
+        const failure = err ?? broken;
+        // A broken client stays listened to: it may still report errors while the pool closes it.
+        if (!failure) client.removeListener('error', onError);
+        client.release(failure);
+      },
+    };
+  }
+
+  /** Runs `fn` on a checked-out client; a failure releases the client with it, so the pool drops it. */
+  private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const { client, release } = await this.checkout();
+    try {
+      const result = await fn(client);
+      release();
+      return result;
+    } catch (err) {
+      release(err as Error);
+      throw err;
+    }
+  }
+
+  async claim(partitions: TopicPartition[]): Promise<Claim[]> {
+    return this.withClient(async (client) => {
+      const claims = await claimPartitions(client, this.step.group, partitions);
+      for (const c of claims) this.generations.set(this.key(c), c.generation);
+      return claims;
+    });
+  }
+
+  release(partitions: TopicPartition[]): void {
+    for (const tp of partitions) this.generations.delete(this.key(tp));
+  }
+
+  rows(records: SinkRecord[]): Row[] {
+    return records.map((r) => this.columns.map((c) => c.toText(valueAt(r, c.source))));
+  }
+
+  async begin(records: SinkRecord[], offsets: TopicPartitionOffset[]): Promise<SinkTransaction> {
+    const { client, release } = await this.checkout();
+    let open = true;
+    // A client whose statement failed is released with the error, so the pool drops it.
+    const finish = async (sql: 'COMMIT' | 'ROLLBACK') => {
+      if (!open) return;
+      open = false;
+      try {
+        await client.query(sql);
+        release();
+      } catch (err) {
+        release(err as Error);
+        throw err;
+      }
+    };
+    try {
+      await client.query('BEGIN');
+      const rejected = await this.writer.write(client, this.rows(records));
+      const owned = offsets.map((o) => {
+        const generation = this.generations.get(this.key(o));
+        if (generation === undefined) throw new FencedGeneration(`partition ${o.topic}/${o.partition} is not claimed by this instance`);
+        return { ...o, generation };
+      });
+      await storeOffsets(client, this.step.group, owned);
+      return { rejected: new Map(rejected), commit: () => finish('COMMIT'), rollback: () => finish('ROLLBACK').catch(() => undefined) };
+    } catch (err) {
+      await finish('ROLLBACK').catch(() => undefined);
+      if (err instanceof FencedGeneration) throw new SinkFenced(err.message);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.end().catch(() => undefined);
+    this.pool = undefined;
+  }
+}

@@ -1,0 +1,74 @@
+// Topics of the plan: the declared ones, the retry tiers / DLQs / bookkeeping topics each step
+// derives (with its input's partition count, so key affinity holds), and the schema subjects.
+import type { FormatRef } from '../language.ts';
+import { AUDIT_TOPIC, subjectName } from '../naming.ts';
+import type { PlannedStep, PlannedSubject, PlannedTopic } from '../plan.ts';
+import type { CompileContext } from './context.ts';
+
+const DAY = 86_400_000;
+
+export function plannedTopics(ctx: CompileContext, steps: PlannedStep[]): PlannedTopic[] {
+  const out = new Map<string, PlannedTopic>();
+  for (const t of ctx.topics.values()) {
+    const config = { ...t.decl.config, ...(t.decl.retention !== undefined ? { 'retention.ms': String(t.decl.retention) } : {}) };
+    out.set(t.name, {
+      name: t.name,
+      role: 'declared',
+      partitions: t.decl.partitions,
+      replicationFactor: t.decl.replicationFactor ?? null,
+      config: sortKeys(config),
+      key: t.decl.key,
+      value: t.decl.value,
+      step: null,
+      compatibility: t.decl.compatibility,
+    });
+  }
+  for (const step of steps) {
+    const input = ctx.topics.get(step.input);
+    if (!input) continue;
+    const derive = (name: string, role: PlannedTopic['role'], config: Record<string, string>, key: FormatRef, value: FormatRef) => {
+      const existing = out.get(name);
+      if (existing && existing.role === 'declared') {
+        if (existing.partitions !== input.decl.partitions) {
+          const site = { file: ctx.topics.get(name)!.file, path: ['topics', name, 'partitions'] };
+          ctx.diag.error(
+            ctx.loc(site),
+            'partition-affinity',
+            `\`${name}\` is ${role === 'dlq' ? 'the DLQ' : 'a retry topic'} of step \`${step.name}\` and needs the ${input.decl.partitions} partitions of \`${step.input}\`, not ${existing.partitions}`,
+            'records keep their partition through the retry chain; with other counts a key lands on another partition and loses its order',
+          );
+        }
+        return;
+      }
+      out.set(name, { name, role, partitions: input.decl.partitions, replicationFactor: input.decl.replicationFactor ?? null, config: sortKeys(config), key, value, step: step.name, compatibility: 'NONE' });
+    };
+    for (const tier of step.retry.tiers) {
+      derive(tier.topic, 'retry', { 'retention.ms': String(Math.max(7 * DAY, tier.delayMs * 4)) }, input.decl.key, input.decl.value);
+    }
+    derive(step.retry.dlq, 'dlq', { 'retention.ms': String(30 * DAY) }, input.decl.key, input.decl.value);
+    derive(step.retry.dlqHandled, 'dlq-handled', { 'cleanup.policy': 'compact' }, { format: 'string' }, { format: 'json' });
+    if (step.retry.keysTopic) derive(step.retry.keysTopic, 'retry-keys', { 'cleanup.policy': 'compact' }, { format: 'bytes' }, { format: 'json' });
+  }
+  if (steps.length > 0) {
+    out.set(AUDIT_TOPIC, { name: AUDIT_TOPIC, role: 'audit', partitions: 1, replicationFactor: null, config: { 'retention.ms': String(365 * DAY) }, key: { format: 'string' }, value: { format: 'json' }, step: null, compatibility: 'NONE' });
+  }
+  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function plannedSubjects(ctx: CompileContext): PlannedSubject[] {
+  const out: PlannedSubject[] = [];
+  for (const t of ctx.topics.values()) {
+    for (const part of ['key', 'value'] as const) {
+      const ref = t.decl[part];
+      if (ref.format !== 'avro') continue;
+      const schema = ctx.schema(ref.schema, { file: t.file, path: ['topics', t.name, part] });
+      if (!schema) continue;
+      out.push({ subject: subjectName(t.name, part), topic: t.name, part, schema: ref.schema, fingerprint: schema.fingerprint, compatibility: t.decl.compatibility });
+    }
+  }
+  return out.sort((a, b) => a.subject.localeCompare(b.subject));
+}
+
+function sortKeys(o: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,0 +1,35 @@
+// `${VAR}` and `${VAR:-default}` references to environment variables inside string options. The
+// plan keeps them unresolved (it must never contain secrets); whoever connects resolves them.
+export interface EnvRef {
+  name: string;
+  fallback?: string;
+}
+
+const REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const ANY_REF = /\$\{([^}]*)\}?/g;
+
+/** The references in a template, or the text of a malformed one. */
+export function envRefs(template: string): { refs: EnvRef[]; malformed?: string } {
+  for (const m of template.matchAll(ANY_REF)) {
+    if (!m[0].endsWith('}') || !/^[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?$/.test(m[1] ?? '')) return { refs: [], malformed: m[0] };
+  }
+  const refs = [...template.matchAll(REF)].map((m) => (m[2] === undefined ? { name: m[1]! } : { name: m[1]!, fallback: m[2] }));
+  return { refs };
+}
+
+export class MissingEnvironmentVariable extends Error {
+  constructor(readonly variable: string, readonly where: string) {
+    super(`${where} uses \${${variable}}, but the environment variable ${variable} is not set`);
+    this.name = 'MissingEnvironmentVariable';
+  }
+}
+
+/** Substitutes references; `where` names the option for the error message. */
+export function resolveTemplate(template: string, env: Record<string, string | undefined>, where: string): string {
+  return template.replace(REF, (_, name: string, fallback: string | undefined) => {
+    const v = env[name];
+    if (v !== undefined && v !== '') return v;
+    if (fallback !== undefined) return fallback;
+    throw new MissingEnvironmentVariable(name, where);
+  });
+}

@@ -1,0 +1,75 @@
+// The fault-injection suite (docs/reliability.md). `npm test` runs the short subset;
+// `npm run test:faults` (WEIR_FAULTS=full) runs every scenario at full size and writes the report.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaultRun } from './harness.ts';
+import { checkInvariants } from './invariants.ts';
+import { writeReport, type ScenarioResult } from './report.ts';
+import { SCENARIOS, SELF_CHECK, type Scale, type Scenario } from './scenarios.ts';
+import { FaultStack, logOf } from './stack.ts';
+import { writeFileSync } from 'node:fs';
+
+const scale: Scale = process.env.WEIR_FAULTS === 'full' ? 'full' : 'short';
+// WEIR_FAULTS_ONLY=zombie,redis runs just those scenarios, at either scale (with WEIR_FAULT_SEED:
+// replays one run).
+const only = process.env.WEIR_FAULTS_ONLY?.split(',');
+const wanted = (name: string) => !only || only.includes(name);
+const results: ScenarioResult[] = [];
+let stack: FaultStack;
+
+async function runScenario(s: Scenario): Promise<ScenarioResult> {
+  const t0 = Date.now();
+  const run = await FaultRun.create(stack, s.options(scale));
+  console.log(`${s.name}: seed ${run.rnd.seed} (replay with WEIR_FAULT_SEED=${run.rnd.seed})`);
+  await run.start();
+  await s.inject(run, scale);
+  await run.settle();
+  const evidence = await checkInvariants(run, await run.stop());
+  const checks = [...evidence.checks, s.bit(run, evidence)];
+  const result: ScenarioResult = {
+    scenario: s.name,
+    fault: s.fault,
+    seed: run.rnd.seed,
+    records: run.workload.records.length,
+    faults: run.faults.length,
+    aborted: evidence.aborted,
+    slowestRecoveryMs: Math.max(0, ...evidence.recoveries.filter(Number.isFinite)),
+    httpRedeliveries: evidence.httpDuplicates,
+    seconds: Math.round((Date.now() - t0) / 1000),
+    checks,
+    pass: checks.every((c) => c.ok),
+  };
+  console.log(`${s.name}: ${result.faults} faults, ${result.records} records, ${result.aborted} aborted seen, ${result.seconds} s\n${checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n')}`);
+  // Every worker's log, for a failing run's post-mortem.
+  writeFileSync(logOf(`${s.name}-workers`), run.pool.history.map((w, i) => w.logs.map((l) => JSON.stringify({ process: i, slot: w.slot, ...l })).join('\n')).join('\n'));
+  if (!result.pass && !s.name.startsWith('self-check')) console.log(`${run.pool.dump(20)}\nworker logs: ${logOf(`${s.name}-workers`)}`);
+  return result;
+}
+
+describe(`fault injection (${scale})`, { timeout: 900_000 }, () => {
+  beforeAll(async () => {
+    stack = new FaultStack();
+    await stack.start();
+  }, 300_000);
+  afterAll(async () => {
+    // WEIR_FAULTS_KEEP=1 leaves the private stack running for a post-mortem.
+    if (!process.env.WEIR_FAULTS_KEEP) await stack?.stop();
+    if (scale === 'full' && results.length === SCENARIOS.length + 1) writeReport(results, new URL('../../docs/', import.meta.url));
+  });
+
+  for (const s of SCENARIOS.filter((x) => (only ? wanted(x.name) : scale === 'full' || x.short))) {
+    it(`${s.name}: ${s.fault}`, async () => {
+      const result = await runScenario(s);
+      results.push(result);
+      expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+    });
+  }
+
+  it.runIf(wanted(SELF_CHECK.name))(`${SELF_CHECK.name}: ${SELF_CHECK.fault}`, async () => {
+    const result = await runScenario(SELF_CHECK);
+    const duplicatesCheck = result.checks.find((c) => c.name.startsWith('no duplicates (output'))!;
+    const detected = result.checks.at(-1)!;
+    results.push({ ...result, expectFailure: true, pass: detected.ok && !duplicatesCheck.ok });
+    expect(detected.ok).toBe(true);
+    expect(duplicatesCheck.ok).toBe(false);
+  });
+});

@@ -1,0 +1,151 @@
+// One scenario run: a fresh copy of the fault topology on the private stack, `weir run` processes,
+// the feed and the observers; scenarios inject faults through it and record each one, with the
+// moment it healed, so recovery can be measured against the observers' timelines.
+import { compileTopology } from '../../src/topology/compile/index.ts';
+import { formatDiagnostic } from '../../src/topology/diagnostics.ts';
+import type { Plan } from '../../src/topology/plan.ts';
+import { pushSchemas } from '../../src/admin/schemas/push.ts';
+import { KafkaAdmin } from '../../src/kafka/admin.ts';
+import type { KafkaConnection } from '../../src/kafka/client-config.ts';
+import { RegistryClient } from '../../src/schema/registry.ts';
+import { EVENT_SCHEMA } from '../helpers/events.ts';
+import type { Received } from '../helpers/http-server.ts';
+import { createSinkTables, projectOnly } from '../helpers/pipeline.ts';
+import { services } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { seededRandom, WorkerPool } from '../helpers/workers.ts';
+import { CommittedReader, feed, RowPoller } from './observers.ts';
+import { receiverProcess } from './receiver.ts';
+import type { FaultStack } from './stack.ts';
+import { applicationLog, buildWorkload, faultTopology, type Workload } from './workload.ts';
+import { AvroSerde } from '../../src/schema/serde.ts';
+
+/** What a fault disturbs, and so which timeline shows that the pipeline moves again. */
+export type Signal = 'output' | 'rows' | 'http';
+
+export interface FaultEvent {
+  kind: string;
+  at: number;
+  healedAt: number;
+  signal: Signal;
+}
+
+export interface RunOptions {
+  records: number;
+  keys?: number;
+  /** The feed is spread over this long; faults happen meanwhile. */
+  durationMs: number;
+  slots: string[];
+  delivery?: 'exactly-once' | 'at-least-once';
+}
+
+export const SESSION_TIMEOUT_MS = 6_000;
+
+export class FaultRun {
+  readonly faults: FaultEvent[] = [];
+  feeding = true;
+  produced = 0;
+  feedDone!: Promise<void>;
+  readonly rnd = seededRandom();
+
+  private constructor(
+    readonly stack: FaultStack,
+    readonly plan: Plan,
+    readonly id: string,
+    readonly workload: Workload,
+    readonly pool: WorkerPool,
+    readonly http: { received: Received[] },
+    readonly reader: CommittedReader,
+    readonly rows: RowPoller,
+    readonly opts: RunOptions,
+  ) {}
+
+  static async create(stack: FaultStack, opts: RunOptions): Promise<FaultRun> {
+    const http = await receiverProcess();
+    const project = projectOnly(faultTopology(http.url));
+    const { plan, diagnostics } = compileTopology([project.file], { root: project.root });
+    if (!plan) throw new Error(diagnostics.map(formatDiagnostic).join('\n'));
+    const conn = FaultRun.connection(stack);
+    const admin = KafkaAdmin.create(conn);
+    try {
+      await admin.createTopics(plan.topics.map((t) => ({ name: t.name, partitions: t.partitions, config: t.config })));
+    } finally {
+      admin.disconnect();
+    }
+    await pushSchemas(plan, project.root, new RegistryClient(services().SCHEMA_REGISTRY_URL));
+    await createSinkTables({ root: project.root, plan }, applicationLog(project.id), stack.settings.DATABASE_URL);
+    const workload = await buildWorkload(`in.${project.id}`, opts.records, opts.keys ?? 300);
+    const pool = new WorkerPool(
+      { file: project.file },
+      { env: { ...stack.settings }, sessionTimeout: `${SESSION_TIMEOUT_MS / 1000}s`, args: opts.delivery ? ['--delivery', opts.delivery] : [] },
+    );
+    const serde = new AvroSerde(new RegistryClient(services().SCHEMA_REGISTRY_URL));
+    const outPartitions = Array.from({ length: plan.topics.find((t) => t.name === `out.${project.id}`)!.partitions }, (_, partition) => ({ topic: `out.${project.id}`, partition }));
+    const reader = new CommittedReader(conn, outPartitions, async (values) => {
+      await serde.prepare(values);
+      return values.map((v) => (serde.decode(v, EVENT_SCHEMA.type) as { id: string }).id);
+    });
+    const run = new FaultRun(stack, plan, project.id, workload, pool, http, reader, new RowPoller(stack.settings.DATABASE_URL, `t_${project.id}`), opts);
+    return run;
+  }
+
+  static connection(stack: FaultStack): KafkaConnection {
+    return { bootstrapServers: stack.settings.KAFKA_BOOTSTRAP_SERVERS, clientId: 'weir-faults' };
+  }
+
+  get conn(): KafkaConnection {
+    return FaultRun.connection(this.stack);
+  }
+
+  topic(role: 'in' | 'out'): string {
+    return `${role}.${this.id}`;
+  }
+
+  step(prefix: 'process' | 'store' | 'notify') {
+    return this.plan.steps.find((s) => s.name === `${prefix}-${this.id}`)!;
+  }
+
+  /** Workers, observers and the feed, all running. */
+  async start(): Promise<void> {
+    for (const slot of this.opts.slots) this.pool.start(slot);
+    await this.reader.start();
+    this.rows.start();
+    const t0 = Date.now();
+    this.feedDone = feed(this.conn, this.workload.records, this.opts.durationMs, (n) => (this.produced = n)).finally(() => {
+      this.feeding = false;
+      this.feedMs = Date.now() - t0;
+    });
+  }
+
+  feedMs = 0;
+
+  record(kind: string, at: number, signal: Signal, healedAt = Date.now()): void {
+    this.faults.push({ kind, at, healedAt, signal });
+  }
+
+  /** Every slot running again without an armed crash point, then waits until all work is done. */
+  async settle(timeoutMs = 240_000): Promise<void> {
+    await this.feedDone;
+    for (const slot of this.opts.slots) {
+      await this.pool.kill(slot).catch(() => undefined);
+      this.pool.start(slot);
+    }
+    const { delivered } = this.workload;
+    await waitFor(
+      async () => {
+        const rows = this.rows.samples.at(-1)?.rows ?? 0;
+        const ids = new Set(this.http.received.filter((r) => r.status < 300).map((r) => r.id));
+        return this.reader.count >= delivered.length && rows >= delivered.length && ids.size >= delivered.length;
+      },
+      { timeoutMs, intervalMs: 1_000, what: 'the output, the table and the HTTP receiver to hold every delivered event' },
+    ).catch((err: Error) => process.stderr.write(`${err.message} (the checks below say what is missing)\n`));
+  }
+
+  /** Graceful stop of the workers and observers; the exit codes. */
+  async stop(): Promise<Array<number | null>> {
+    const codes = await this.pool.stopAll();
+    await this.reader.stop();
+    await this.rows.stop();
+    return codes;
+  }
+}

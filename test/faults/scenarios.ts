@@ -1,0 +1,214 @@
+// The fault scenarios. Each injects one kind of fault at seeded random moments while the feed
+// runs, records every fault with the moment it healed, and says how to tell that it really hit
+// (a fault that never touched the pipeline proves nothing).
+import pg from 'pg';
+import type { Check, Evidence } from './invariants.ts';
+import { SESSION_TIMEOUT_MS, type FaultRun, type RunOptions } from './harness.ts';
+
+export type Scale = 'short' | 'full';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface Scenario {
+  name: string;
+  /** What is done to the pipeline, for the report. */
+  fault: string;
+  /** Part of the short subset that runs inside `npm test`. */
+  short: boolean;
+  options(scale: Scale): RunOptions;
+  inject(run: FaultRun, scale: Scale): Promise<void>;
+  /** The proof that the faults bit. */
+  bit(run: FaultRun, evidence: Evidence): Check;
+}
+
+const CRASH_POINTS = ['after-produce', 'after-send-offsets', 'after-db-commit'] as const;
+
+/** SIGKILLs at random moments; every other restart arms a protocol crash point instead. */
+async function killWorkers(run: FaultRun, points: readonly string[]): Promise<void> {
+  const { pool, rnd } = run;
+  const armed = new Map<string, string>();
+  let restarts = 0;
+  const restart = (slot: string) => {
+    const point = restarts++ % 2 === 1 ? points[Math.floor(restarts / 2) % points.length] : undefined;
+    if (point) armed.set(slot, point);
+    else armed.delete(slot);
+    pool.start(slot, point ? { WEIR_TEST_CRASH: `${point}:${rnd.int(1, 3)}` } : {});
+  };
+  while (run.feeding) {
+    await sleep(rnd.int(2_000, 5_000));
+    for (const slot of run.opts.slots) {
+      const w = pool.processes.get(slot)!;
+      if (pool.alive(slot)) continue;
+      run.record(`crash point ${armed.get(slot) ?? '?'}`, w.exitedAt ?? Date.now(), 'output');
+      restart(slot);
+    }
+    const victims = run.opts.slots.filter((s) => !armed.has(s) && pool.alive(s));
+    if (victims.length === 0) continue;
+    const slot = victims[rnd.int(0, victims.length - 1)]!;
+    const at = Date.now();
+    await pool.kill(slot);
+    restart(slot);
+    run.record('SIGKILL worker', at, 'output');
+  }
+}
+
+const crashPointsHit = (run: FaultRun) => run.pool.logged(/test crash point/).length;
+const abortedSeen = (e: Evidence): Check => ({ name: 'the faults bit: read_uncommitted saw aborted records', ok: e.aborted > 0, detail: `${e.aborted} aborted records` });
+const duration = (scale: Scale, full: number, short: number) => (scale === 'full' ? full : short);
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'worker-sigkill',
+    fault: 'SIGKILL a worker at random moments, and crash points: after produce, after sending offsets, after the Postgres commit',
+    short: true,
+    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 75_000, 25_000), slots: ['a', 'b'] }),
+    inject: (run) => killWorkers(run, CRASH_POINTS),
+    bit: (run, e) => ({ ...abortedSeen(e), ok: e.aborted > 0 && crashPointsHit(run) > 0, detail: `${e.aborted} aborted records; ${run.pool.kills} SIGKILL, ${crashPointsHit(run)} crash points hit` }),
+  },
+  {
+    name: 'scale-1-3-1',
+    fault: 'scale from 1 to 3 worker processes and back, twice (rebalances while batches are in flight)',
+    short: false,
+    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 60_000, 25_000), slots: ['a'] }),
+    inject: async (run, scale) => {
+      const phase = run.opts.durationMs / 8;
+      for (let cycle = 0; cycle < (scale === 'full' ? 2 : 1); cycle++) {
+        await sleep(phase + run.rnd.int(0, 2_000));
+        run.pool.start('b');
+        run.pool.start('c');
+        run.record('scale 1 → 3', Date.now(), 'output');
+        await sleep(2 * phase + run.rnd.int(0, 2_000));
+        const at = Date.now();
+        await Promise.all([run.pool.kill('b', 'SIGTERM'), run.pool.kill('c', 'SIGTERM')]);
+        run.record('scale 3 → 1', at, 'output');
+      }
+    },
+    bit: (run) => {
+      // Each scale-up takes partitions away from the running process in each of the 3 steps.
+      const revoked = run.pool.logged('revoked').length;
+      const expected = 3 * run.faults.filter((f) => f.kind === 'scale 1 → 3').length;
+      return { name: 'the faults bit: partitions moved between processes', ok: expected > 0 && revoked >= expected, detail: `${run.pool.logged('assigned').length} assignments, ${revoked} revocations (at least ${expected} expected)` };
+    },
+  },
+  {
+    name: 'broker-sigkill',
+    fault: 'SIGKILL the Kafka broker and restart it',
+    short: true,
+    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 100_000, 35_000), slots: ['a', 'b'] }),
+    inject: async (run, scale) => {
+      const times = scale === 'full' ? 3 : 1;
+      const gap = run.opts.durationMs / (times + 1);
+      for (let i = 0; i < times; i++) {
+        await sleep(run.rnd.int(gap * 0.5, gap * 0.9));
+        const at = Date.now();
+        await run.stack.killBroker();
+        await sleep(run.rnd.int(1_000, 4_000));
+        await run.stack.startBroker();
+        run.record('SIGKILL broker, restart', at, 'output');
+      }
+    },
+    bit: (_run, e) => abortedSeen(e),
+  },
+  {
+    name: 'broker-sigstop',
+    fault: 'SIGSTOP the broker for 5 s (shorter than the 30 s request timeout) and for 40 s (longer), then SIGCONT',
+    short: false,
+    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 110_000, 40_000), slots: ['a', 'b'] }),
+    inject: async (run, scale) => {
+      for (const pauseMs of scale === 'full' ? [5_000, 40_000, 5_000] : [5_000, 40_000]) {
+        await sleep(run.rnd.int(4_000, 8_000));
+        const at = Date.now();
+        run.stack.freezeBroker();
+        await sleep(pauseMs);
+        run.stack.thawBroker();
+        run.record(`SIGSTOP broker ${pauseMs / 1000} s`, at, 'output');
+      }
+    },
+    bit: (run, e) => {
+      // While frozen nothing can commit: the reader's timeline has a gap over each pause.
+      const stalls = run.faults.filter((f) => !run.reader.arrivals.some((a) => a.at > f.at + 1_000 && a.at < f.healedAt)).length;
+      return { name: 'the faults bit: output stalled during every pause; aborted records', ok: stalls === run.faults.length && e.aborted > 0, detail: `${stalls}/${run.faults.length} pauses stalled the output; ${e.aborted} aborted records` };
+    },
+  },
+  {
+    name: 'postgres',
+    fault: 'terminate the sink\'s Postgres connections mid-transaction, and restart Postgres (immediate shutdown)',
+    short: true,
+    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 80_000, 30_000), slots: ['a', 'b'] }),
+    inject: async (run, scale) => {
+      const plan = scale === 'full' ? ['terminate', 'restart', 'terminate', 'restart', 'terminate'] : ['terminate', 'restart'];
+      for (const fault of plan) {
+        await sleep(run.rnd.int(4_000, 9_000));
+        const at = Date.now();
+        if (fault === 'restart') {
+          run.stack.stopPostgres('immediate');
+          await sleep(run.rnd.int(2_000, 5_000));
+          await run.stack.startPostgres();
+          run.record('restart Postgres', at, 'rows');
+        } else {
+          const client = new pg.Client({ connectionString: run.stack.settings.DATABASE_URL });
+          await client.connect();
+          const { rows } = await client.query<{ n: string }>("SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name LIKE 'weir:%'");
+          await client.end();
+          run.record(`terminate ${rows[0]!.n} sink connections`, at, 'rows');
+        }
+      }
+    },
+    bit: (run) => {
+      const failures = run.pool.logged(/sink (write|commit) failed|cannot claim|Postgres/i).length;
+      return { name: 'the faults bit: sink transactions failed and were redone', ok: failures > 0, detail: `${failures} failed sink transactions logged` };
+    },
+  },
+  {
+    name: 'redis',
+    fault: 'stop Redis while the rate-limited HTTP step runs (fail-closed), then start it again',
+    short: true,
+    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 75_000, 30_000), slots: ['a', 'b'] }),
+    inject: async (run, scale) => {
+      for (let i = 0; i < (scale === 'full' ? 3 : 1); i++) {
+        await sleep(run.rnd.int(5_000, 10_000));
+        const at = Date.now();
+        await run.stack.killRedis();
+        await sleep(run.rnd.int(5_000, 10_000));
+        await run.stack.startRedis();
+        run.record('Redis down', at, 'http');
+      }
+    },
+    bit: (run) => {
+      const errors = run.pool.logged(/Redis unreachable/).length;
+      // Fail-closed: after the tokens in hand are spent (a second at most), nothing is delivered.
+      const leaks = run.faults.map((f) => run.http.received.filter((r) => r.at > f.at + 2_000 && r.at < f.healedAt).length);
+      return { name: 'the faults bit: the limiter lost Redis and held deliveries', ok: errors > 0 && leaks.every((n) => n === 0), detail: `${errors} "Redis unreachable" logs; deliveries while down (after 2 s): ${leaks.join(', ')}` };
+    },
+  },
+  {
+    name: 'zombie',
+    fault: `SIGSTOP a worker past its session timeout (${SESSION_TIMEOUT_MS / 1000} s), then SIGCONT`,
+    short: false,
+    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 75_000, 30_000), slots: ['a', 'b'] }),
+    inject: async (run, scale) => {
+      for (let i = 0; i < (scale === 'full' ? 3 : 1); i++) {
+        await sleep(run.rnd.int(4_000, 8_000));
+        const slot = run.opts.slots[run.rnd.int(0, run.opts.slots.length - 1)]!;
+        const at = Date.now();
+        run.pool.processes.get(slot)!.proc.kill('SIGSTOP');
+        await sleep(SESSION_TIMEOUT_MS + run.rnd.int(3_000, 6_000));
+        run.pool.processes.get(slot)!.proc.kill('SIGCONT');
+        run.record(`zombie ${slot}`, at, 'output');
+      }
+    },
+    bit: (run, e) => {
+      const noticed = run.pool.history.flatMap((w) => w.logs).filter((l) => l.lost === true || /fenced|zombie/i.test(String(l.msg))).length;
+      return { name: 'the faults bit: the thawed worker found itself expelled', ok: noticed > 0, detail: `${noticed} lost/fenced notices; ${e.aborted} aborted records` };
+    },
+  },
+];
+
+/** The self-check: worker SIGKILLs with exactly-once switched off must show duplicates. */
+export const SELF_CHECK: Scenario = {
+  name: 'self-check-at-least-once',
+  fault: 'worker SIGKILLs and after-produce crash points with `--delivery at-least-once`: the checks must report duplicates',
+  short: true,
+  options: (scale) => ({ records: duration(scale, 10_000, 3_000), durationMs: duration(scale, 40_000, 20_000), slots: ['a', 'b'], delivery: 'at-least-once' }),
+  inject: (run) => killWorkers(run, ['after-produce']),
+  bit: (run, e) => ({ name: 'the harness saw the duplicates at-least-once makes', ok: e.outputDuplicates > 0, detail: `${e.outputDuplicates} duplicated ids in the output; ${run.reader.duplicates().length} seen twice by the concurrent reader` }),
+};

@@ -1,0 +1,107 @@
+// `weir run` processes for fault tests: started per slot (a stable --instance-id), killed for real,
+// restarted, and stopped gracefully at the end. Their pino logs are kept for assertions.
+import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach } from 'vitest';
+import type { TestPipeline } from './pipeline.ts';
+import { services } from './services.ts';
+
+const WEIR = fileURLToPath(new URL('../../bin/weir.js', import.meta.url));
+const all = new Set<ChildProcess>();
+afterEach(() => {
+  for (const p of all) p.kill('SIGKILL');
+  all.clear();
+});
+
+export interface WorkerProcess {
+  slot: string;
+  proc: ChildProcess;
+  logs: Array<Record<string, unknown>>;
+  exited: Promise<number | null>;
+  /** When the process ended (for fault timelines). */
+  exitedAt?: number;
+}
+
+export class WorkerPool {
+  readonly processes = new Map<string, WorkerProcess>();
+  readonly history: WorkerProcess[] = [];
+  kills = 0;
+
+  constructor(
+    private readonly pipeline: Pick<TestPipeline, 'file'>,
+    private readonly opts: { env?: Record<string, string>; args?: string[]; sessionTimeout?: string } = {},
+  ) {}
+
+  start(slot: string, env: Record<string, string> = {}): WorkerProcess {
+    const s = services();
+    const proc = spawn(process.execPath, [WEIR, 'run', this.pipeline.file, '--instance-id', slot, '--session-timeout', this.opts.sessionTimeout ?? '6s', ...(this.opts.args ?? [])], {
+      env: { ...process.env, ...s, WEIR_ENV_FILE: '/nonexistent', WEIR_LOG_LEVEL: 'info', WEIR_METRICS_PORT: '0', ...this.opts.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    all.add(proc);
+    const w: WorkerProcess = { slot, proc, logs: [], exited: new Promise((r) => proc.on('exit', (code) => (all.delete(proc), (w.exitedAt = Date.now()), r(code)))) };
+    let buf = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          w.logs.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          w.logs.push({ msg: line });
+        }
+      }
+    });
+    proc.stderr!.on('data', (d: Buffer) => w.logs.push({ stderr: d.toString() }));
+    this.processes.set(slot, w);
+    this.history.push(w);
+    return w;
+  }
+
+  async kill(slot: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const w = this.processes.get(slot);
+    if (!w || w.proc.exitCode !== null || w.proc.signalCode !== null) return;
+    w.proc.kill(signal);
+    if (signal === 'SIGKILL') this.kills++;
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') await w.exited;
+  }
+
+  alive(slot: string): boolean {
+    const w = this.processes.get(slot);
+    return !!w && w.proc.exitCode === null && w.proc.signalCode === null;
+  }
+
+  /** Graceful stop of everything still running; returns the exit codes. */
+  async stopAll(): Promise<Array<number | null>> {
+    const running = [...this.processes.values()].filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
+    for (const w of running) w.proc.kill('SIGTERM');
+    return Promise.all(running.map((w) => w.exited));
+  }
+
+  /** The last log lines of each process, for a failing test's output. */
+  dump(lines = 15): string {
+    return this.history
+      .map((w, i) => `--- process ${i} (slot ${w.slot}, exit ${w.proc.exitCode ?? w.proc.signalCode ?? 'running'})\n${w.logs.slice(-lines).map((l) => JSON.stringify(l).slice(0, 400)).join('\n')}`)
+      .join('\n');
+  }
+
+  /** Log lines of every process that ever ran, matching `msg`. */
+  logged(msg: string | RegExp): Array<Record<string, unknown>> {
+    return this.history.flatMap((w) => w.logs.filter((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg ?? l.stderr ?? '')))));
+  }
+}
+
+/** Deterministic randomness for fault schedules; the seed is printed so a run can be replayed. */
+export function seededRandom(seed = Number(process.env.WEIR_FAULT_SEED ?? Date.now() % 1_000_000)): { seed: number; next: () => number; int: (lo: number, hi: number) => number } {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { seed, next, int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)) };
+}

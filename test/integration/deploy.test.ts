@@ -1,0 +1,76 @@
+// `weir deploy` against the real broker, registry and Postgres: dry run, apply, idempotent rerun,
+// a config change, and the refusals (fewer partitions; more partitions on a keyed topic).
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run.ts';
+import { KafkaAdmin } from '../../src/kafka/admin.ts';
+import { describeTopicConfigs } from '../../src/kafka/topic-configs.ts';
+import { projectOnly } from '../helpers/pipeline.ts';
+import { kafkaConnection, services } from '../helpers/services.ts';
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  Object.assign(process.env, services());
+  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const topology = (partitions: number, retention: string) => (id: string) => `pipeline: d${id}
+topics:
+  in.${id}: { partitions: ${partitions}, retention: ${retention}, value: schemas/Event.avsc }
+steps:
+  store-${id}:
+    input: in.${id}
+    sink:
+      postgres:
+        table: d_${id}
+        key: [id]
+        columns: { id: id, seq: seq, at: $timestamp }
+    retry: { delays: [1s] }
+`;
+
+describe('weir deploy', { timeout: 120_000 }, () => {
+  it('dry run changes nothing; apply creates everything; a rerun is up to date; a config change is applied', async () => {
+    const p = projectOnly(topology(3, '1d'));
+    const dry = await cli('deploy', '--dry-run', '--json', p.file);
+    expect(dry.code).toBe(0);
+    const diff = JSON.parse(dry.out);
+    expect(diff.changes.map((c: { kind: string; target: string }) => `${c.kind} ${c.target}`)).toEqual(
+      expect.arrayContaining([`create-topic in.${p.id}`, `create-topic in.${p.id}.store-${p.id}.retry.1s`, `create-topic in.${p.id}.store-${p.id}.dlq`, `register-schema in.${p.id}-value`, `set-compatibility in.${p.id}-value`, `create-table d_${p.id}`]),
+    );
+    const admin = KafkaAdmin.create(kafkaConnection());
+    expect((await admin.partitionCounts([`in.${p.id}`])).size).toBe(0); // the dry run created nothing
+
+    const applied = await cli('deploy', p.file);
+    expect(applied.code).toBe(0);
+    expect(applied.out).toMatch(/applied \d+ changes/);
+    expect(applied.out).toContain(`CREATE TABLE IF NOT EXISTS "d_${p.id}"`);
+    expect((await admin.partitionCounts([`in.${p.id}`, `in.${p.id}.store-${p.id}.retry.1s`])).get(`in.${p.id}.store-${p.id}.retry.1s`)).toBe(3);
+    expect(await cli('deploy', p.file)).toMatchObject({ code: 0, out: 'up to date: nothing to change' });
+
+    p.write(topology(3, '2d')(p.id));
+    const changed = await cli('deploy', p.file);
+    expect(changed.out).toContain(`~ config in.${p.id}: retention.ms: 86400000 → 172800000`);
+    expect((await describeTopicConfigs(kafkaConnection(), [`in.${p.id}`])).get(`in.${p.id}`)!.get('retention.ms')!.value).toBe('172800000');
+    expect(await cli('deploy', p.file)).toMatchObject({ code: 0, out: 'up to date: nothing to change' });
+    admin.disconnect();
+  });
+
+  it('refuses fewer partitions, and more partitions on a keyed topic unless --allow-repartition', async () => {
+    const p = projectOnly(topology(3, '1d'));
+    expect((await cli('deploy', p.file)).code).toBe(0);
+    p.write(topology(2, '1d')(p.id));
+    const fewer = await cli('deploy', p.file);
+    expect(fewer.code).toBe(1);
+    expect(fewer.out).toContain(`! refused in.${p.id}: has 3 partitions, the plan says 2: Kafka cannot remove partitions`);
+    p.write(topology(6, '1d')(p.id));
+    const more = await cli('deploy', p.file);
+    expect(more.code).toBe(1);
+    expect(more.out).toMatch(/would grow from 3 to 6 partitions: records of a key already in flight would land on another partition/);
+    expect(more.out).toContain('nothing was applied');
+    const allowed = await cli('deploy', '--allow-repartition', p.file);
+    expect(allowed.code).toBe(0);
+    expect(allowed.out).toContain(`+ partitions in.${p.id}: 3 → 6`);
+    expect(allowed.out).toContain(`+ partitions in.${p.id}.store-${p.id}.retry.1s: 3 → 6`); // tiers follow their input
+  });
+});

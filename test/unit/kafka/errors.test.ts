@@ -1,0 +1,31 @@
+import RdKafka from '@confluentinc/kafka-javascript';
+import { describe, expect, it } from 'vitest';
+import { classifyKafkaError, toKafkaError } from '../../../src/kafka/errors.ts';
+
+const E = RdKafka.CODES.ERRORS;
+
+describe('Kafka error classification', () => {
+  it.each([
+    [{ code: E.ERR__FENCED, isFatal: true }, 'transaction.commit', 'fenced'],
+    [{ code: E.ERR_PRODUCER_FENCED }, 'transaction.commit', 'fenced'],
+    [{ code: E.ERR_INVALID_PRODUCER_EPOCH }, 'produce', 'fenced'],
+    [{ code: E.ERR__STATE, isFatal: true }, 'transaction.begin', 'fatal'],
+    [{ code: E.ERR__TIMED_OUT, isRetriable: true }, 'transaction.commit', 'indefinite'],
+    [{ code: E.ERR_ILLEGAL_GENERATION, isTxnRequiresAbort: true }, 'transaction.sendOffsets', 'abortable'],
+    [{ code: E.ERR_ILLEGAL_GENERATION }, 'transaction.sendOffsets', 'abortable'],
+    [{ code: E.ERR_UNKNOWN_MEMBER_ID, isTxnRequiresAbort: true }, 'transaction.sendOffsets', 'fenced'],
+    [{ code: E.ERR_UNKNOWN_MEMBER_ID }, 'commit', 'abortable'],
+    [{ code: E.ERR_COORDINATOR_NOT_AVAILABLE, isRetriable: true }, 'transaction.commit', 'retriable'],
+    [{ code: E.ERR__ALL_BROKERS_DOWN }, 'consume', 'retriable'],
+    [{ code: 12345 }, 'transaction.commit', 'indefinite'],
+    [{ code: 12345 }, 'admin.createTopic', 'fatal'],
+  ] as const)('%o during %s is %s', (raw, op, kind) => {
+    expect(classifyKafkaError(raw, op)).toBe(kind);
+  });
+
+  it('keeps the operation and code in the message', () => {
+    const err = toKafkaError({ code: E.ERR__TIMED_OUT, message: 'Local: Timed out' }, 'transaction.commit');
+    expect(err.message).toBe(`transaction.commit: Local: Timed out (code ${E.ERR__TIMED_OUT})`);
+    expect(err.kind).toBe('indefinite');
+  });
+});
