@@ -58,6 +58,18 @@ const LOG4J2 = `Configuration:
 
 const scramUser = `${SCRAM.mechanism}=[name=${SCRAM.username},password=${SCRAM.password}]`;
 
+/**
+ * A random cluster id in Kafka's format (16 bytes, unpadded base64url). One in 64 such ids starts
+ * with '-', which `kafka-storage format -t` reads as an option ("expected one argument") and fails;
+ * Kafka's own Uuid.randomUuid() skips those for the same reason, so we do too.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Adds the SCRAM user to a cluster formatted without it (data dirs from before the listener existed). */
 export function ensureScramUser(java: string, libs: string, log: string): void {
   try {
@@ -78,9 +90,9 @@ export function prepare(java: string, libs: string, log: string): { props: strin
   writeFileSync(join(home, 'log4j2.yaml'), LOG4J2);
   const formatted = !existsSync(join(dataDir, 'meta.properties'));
   if (formatted) {
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = newClusterId();
     try {
-      const out = execFileSync(java, [`-Dlog4j2.configurationFile=${join(home, 'log4j2.yaml')}`, '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--add-scram', scramUser], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(java, [`-Dlog4j2.configurationFile=${join(home, 'log4j2.yaml')}`, '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, '--add-scram', scramUser], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       writeFileSync(log, out, { flag: 'a' });
     } catch (err) {
       writeFileSync(log, String((err as { stderr?: string }).stderr ?? err), { flag: 'a' });

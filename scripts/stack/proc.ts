@@ -1,15 +1,30 @@
 // Detached service processes: start with output to a log file, identify by pid + command line,
 // stop gracefully, and check ports.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { connect } from 'node:net';
 
 export class StackError extends Error {
   constructor(message: string, readonly logFile?: string) {
-    super(logFile ? `${message}\n  see the log: ${logFile}` : message);
+    super(logFile ? `${message}\n  see the log: ${logFile}${logTail(logFile)}` : message);
     this.name = 'StackError';
   }
+}
+
+/** The log's last lines, so that a failure on a machine nobody can log into (CI) explains itself. */
+export function logTail(file: string, lines = 15): string {
+  if (!existsSync(file)) return '';
+  const size = statSync(file).size;
+  const chunk = Buffer.alloc(Math.min(size, 16_384)); // logs can be large; the end is enough
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, chunk, 0, chunk.length, size - chunk.length);
+  } finally {
+    closeSync(fd);
+  }
+  const last = chunk.toString('utf8').trimEnd().split('\n').slice(-lines);
+  return last.length && last[0] ? `\n  its last ${last.length} line(s):\n${last.map((l) => `    | ${l}`).join('\n')}` : '';
 }
 
 export interface StartOptions {

@@ -3,11 +3,11 @@
 // registry, stored in the shared Postgres) rely on. The registry itself is shared: no fault here
 // touches it. Everything lives under $TMPDIR/weir-faults and is recreated per run.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ensureKafkaJars } from '../../scripts/stack/artifacts.ts';
+import { newClusterId } from '../../scripts/stack/kafka.ts';
 import { requireJava } from '../../scripts/stack/java.ts';
 import { kafkaMetadata, postgresSelect1, redisPing } from '../../scripts/stack/probes.ts';
 import { portOpen, waitUntil } from '../../scripts/stack/proc.ts';
@@ -102,7 +102,7 @@ export class FaultStack {
     mkdirSync(join(HOME, 'kafka', 'data'), { recursive: true });
     const props = join(HOME, 'kafka', 'server.properties');
     writeFileSync(props, brokerProperties(join(HOME, 'kafka', 'data')));
-    execFileSync(this.java.java, ['-cp', `${this.libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', props], { stdio: 'ignore' });
+    execFileSync(this.java.java, ['-cp', `${this.libs}/*`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${newClusterId()}`, '-c', props], { stdio: ['ignore', 'ignore', 'pipe'] }); // stderr goes into the error
     mkdirSync(this.pgData, { recursive: true });
     if (userInfo().uid === 0) chownSync(this.pgData, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
     const [cmd, args] = asPostgres([join(this.pgBin, 'initdb'), '-D', this.pgData, '-U', 'postgres', '-A', 'trust', '--no-sync']);
