@@ -10,6 +10,7 @@ import { decodeEvents, verifyOutput } from '../helpers/events.ts';
 import { waitFor } from '../helpers/wait.ts';
 import type { FaultRun } from './harness.ts';
 import { recoveryMs } from './observers.ts';
+import { writtenTopics } from './transactions.ts';
 
 export interface Check {
   name: string;
@@ -44,7 +45,7 @@ export async function checkInvariants(run: FaultRun, exitCodes: Array<number | n
   const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
   const { workload, conn, id } = run;
   const url = run.stack.settings.DATABASE_URL;
-  const written = run.plan.topics.filter((t) => t.role !== 'audit' && t.name !== run.topic('in')).map((t) => t.name);
+  const written = writtenTopics(run);
 
   // Kafka output, read_committed: every delivered event once, in key order.
   const committed = await readToEnd(conn, [run.topic('out')], { isolation: 'read_committed', timeoutMs: 120_000 });

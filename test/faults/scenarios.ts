@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Check, Evidence } from './invariants.ts';
 import { SESSION_TIMEOUT_MS, type FaultRun, type RunOptions } from './harness.ts';
 import { GRANT_LIFETIME_MS } from '../../src/ratelimit/limiter.ts';
+import { abortedSoFar, untilOpenTransaction } from './transactions.ts';
 
 export type Scale = 'short' | 'full';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -92,19 +93,26 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'broker-sigkill',
-    fault: 'SIGKILL the Kafka broker and restart it',
+    fault: 'SIGKILL the Kafka broker inside an open transaction and restart it',
     short: true,
-    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 100_000, 35_000), slots: ['a', 'b'] }),
+    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 100_000, 50_000), slots: ['a', 'b'] }),
     inject: async (run, scale) => {
-      const times = scale === 'full' ? 3 : 1;
-      const gap = run.opts.durationMs / (times + 1);
-      for (let i = 0; i < times; i++) {
-        await sleep(run.rnd.int(gap * 0.5, gap * 0.9));
+      // A kill between two transactions aborts nothing, so the kill waits (briefly) until one holds
+      // written, undecided records; and while the feed runs, more kills follow until some records
+      // were really aborted (a kill during an in-flight commit lets that commit finish instead).
+      const planned = scale === 'full' ? 3 : 1;
+      const gap = run.opts.durationMs / (planned + 2);
+      for (let i = 0; run.feeding; i++) {
+        if (i >= planned) {
+          await sleep(SESSION_TIMEOUT_MS + 4_000); // the workers notice, abort and rejoin
+          if (i >= planned + 3 || !run.feeding || (await abortedSoFar(run)) > 0) break;
+        } else await sleep(run.rnd.int(gap * 0.5, gap * 0.9));
+        const inside = await untilOpenTransaction(run, [run.topic('out')], 3_000);
         const at = Date.now();
         await run.stack.killBroker();
         await sleep(run.rnd.int(1_000, 4_000));
         await run.stack.startBroker();
-        run.record('SIGKILL broker, restart', at, 'output');
+        run.record(`SIGKILL broker${inside ? ' inside a transaction' : ''}, restart`, at, 'output');
       }
     },
     bit: (_run, e) => abortedSeen(e),
