@@ -2,7 +2,6 @@
 // set, partitions to add, schemas to register, compatibility levels, sink tables — shown, then
 // applied idempotently. Decreasing partitions is refused; adding partitions to a keyed topic is
 // refused unless explicitly allowed, because keys in flight would change partition and order.
-import pg from 'pg';
 import type { KafkaConnection } from '../kafka/client-config.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
 import { alterTopicConfigs, describeTopicConfigs } from '../kafka/topic-configs.ts';
@@ -10,6 +9,7 @@ import { schemaFile } from '../schema/codecs.ts';
 import type { RegistryClient } from '../schema/registry.ts';
 import { resolveColumns } from '../sinks/postgres/columns.ts';
 import { ensureTable, type EnsureResult } from '../sinks/postgres/ddl.ts';
+import { withPgClient } from '../sinks/postgres/one-shot.ts';
 import type { Plan, PlannedTopic } from '../topology/plan.ts';
 import { pushSchemas, type PushResult } from './schemas/push.ts';
 
@@ -84,9 +84,7 @@ async function tableChanges(plan: Plan, root: string, deps: DeployDeps, apply: b
   const sinks = plan.steps.filter((s) => s.postgres);
   if (sinks.length === 0) return;
   if (!deps.databaseUrl) throw new Error(`steps ${sinks.map((s) => s.name).join(', ')} write to Postgres: DATABASE_URL is needed`);
-  const client = new pg.Client({ connectionString: deps.databaseUrl });
-  await client.connect();
-  try {
+  await withPgClient(deps.databaseUrl, 'deploy', async (client) => {
     for (const step of sinks) {
       const columns = resolveColumns(step.postgres!.columns, step.readerSchema ? schemaFile(root, step.readerSchema).json : undefined);
       const result = await ensureTable(client, step.postgres!, columns, { dryRun: !apply });
@@ -94,9 +92,7 @@ async function tableChanges(plan: Plan, root: string, deps: DeployDeps, apply: b
       if (result.action === 'would-create' || result.action === 'created') diff.changes.push({ kind: 'create-table', target: result.table, detail: result.ddl });
       for (const p of result.problems) diff.refusals.push({ target: result.table, reason: p });
     }
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** What deploying would change (nothing is changed). */

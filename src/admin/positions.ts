@@ -1,10 +1,10 @@
 // Where a step's group stands: committed offsets from Kafka, or from Postgres for Postgres sinks
 // (there they are the truth), and the end of each partition as the last stable offset.
-import pg from 'pg';
 import type { KafkaConnection } from '../kafka/client-config.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
 import type { TopicPartition, TopicPartitionOffset } from '../kafka/types.ts';
 import { readOffsets } from '../sinks/postgres/offsets.ts';
+import { withPgClient } from '../sinks/postgres/one-shot.ts';
 import type { PlannedStep } from '../topology/plan.ts';
 
 export interface Position extends TopicPartition {
@@ -17,17 +17,15 @@ export interface Position extends TopicPartition {
 export async function committedOffsets(step: PlannedStep, partitions: TopicPartition[], kafka: KafkaConnection, databaseUrl?: string): Promise<TopicPartitionOffset[]> {
   if (step.postgres) {
     if (!databaseUrl) throw new Error(`step ${step.name} keeps its offsets in Postgres: DATABASE_URL is needed`);
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      const want = new Set(partitions.map((p) => `${p.topic}/${p.partition}`));
-      return (await readOffsets(client, step.group)).filter((o) => want.has(`${o.topic}/${o.partition}`));
-    } catch (err) {
-      if ((err as { code?: string }).code === '42P01') return []; // no offsets table yet: nothing committed
-      throw err;
-    } finally {
-      await client.end();
-    }
+    const want = new Set(partitions.map((p) => `${p.topic}/${p.partition}`));
+    return withPgClient(databaseUrl, 'lag', async (client) => {
+      try {
+        return (await readOffsets(client, step.group)).filter((o) => want.has(`${o.topic}/${o.partition}`));
+      } catch (err) {
+        if ((err as { code?: string }).code === '42P01') return []; // no offsets table yet: nothing committed
+        throw err;
+      }
+    });
   }
   const admin = KafkaAdmin.create(kafka);
   try {

@@ -2,13 +2,13 @@
 // `kafka-consumer-groups --reset-offsets` (targets clamped to what the log holds), dry run first.
 // Postgres sinks keep their offsets in Postgres: those are reset too. Refused while the group has
 // active members. The dry run shows what will be processed again and who downstream sees it.
-import pg from 'pg';
 import type { KafkaConnection } from '../kafka/client-config.ts';
 import { KafkaAdmin, type GroupMember } from '../kafka/admin.ts';
 import { KafkaConsumer } from '../kafka/consumer.ts';
 import { KafkaProducer } from '../kafka/producer.ts';
 import type { TopicPartition } from '../kafka/types.ts';
 import { OFFSETS_TABLE } from '../sinks/postgres/ddl.ts';
+import { withPgClient } from '../sinks/postgres/one-shot.ts';
 import type { Plan, PlannedStep } from '../topology/plan.ts';
 import { writeAudit } from './audit.ts';
 import { positions, type Position } from './positions.ts';
@@ -125,17 +125,14 @@ export async function executeReplay(req: ReplayRequest, plan: ReplayPlan): Promi
   if (plan.activeMembers.length) throw new Error(`group ${plan.group} has active members: ${plan.activeMembers.map((m) => `${m.clientId}@${m.host}`).join(', ')}; stop the step's workers first`);
   const targets = plan.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.target }));
   if (req.step.postgres) {
-    const client = new pg.Client({ connectionString: req.databaseUrl });
-    await client.connect();
-    try {
-      await client.query(
+    if (!req.databaseUrl) throw new Error(`step ${req.step.name} keeps its offsets in Postgres: DATABASE_URL is needed`);
+    await withPgClient(req.databaseUrl, 'replay', (client) =>
+      client.query(
         `INSERT INTO ${OFFSETS_TABLE} (consumer_group, topic, partition, next_offset) SELECT $1, t, p, n FROM unnest($2::text[], $3::int[], $4::bigint[]) AS u(t, p, n)
          ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()`,
         [plan.group, targets.map((t) => t.topic), targets.map((t) => t.partition), targets.map((t) => t.offset)],
-      );
-    } finally {
-      await client.end();
-    }
+      ),
+    );
   }
   // A member-less consumer of the group commits the new offsets (what kafka-consumer-groups does).
   const consumer = await KafkaConsumer.connect(req.kafka, { name: 'replay', groupId: plan.group });
