@@ -2,7 +2,7 @@
 import RdKafka from '@confluentinc/kafka-javascript';
 import { baseConfig, type KafkaConnection } from './client-config.ts';
 import { KAFKA_CODES, KafkaError, toKafkaError } from './errors.ts';
-import type { IsolationLevel, TopicPartition, TopicPartitionOffset } from './types.ts';
+import { tpKey, type IsolationLevel, type TopicPartition, type TopicPartitionOffset } from './types.ts';
 
 export interface TopicSpec {
   name: string;
@@ -153,6 +153,26 @@ export class KafkaAdmin {
     );
     for (const r of result) if (r.error) throw toKafkaError(r.error, 'admin.listOffsets');
     return result.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+  }
+
+  /**
+   * Resolves once every transaction open on these partitions right now has ended: the last stable
+   * offset reached the high watermark read at the start. A read_committed reader stops at the LSO,
+   * so reading "to the end" before this can miss a transaction that commits a moment later.
+   */
+  async untilStable(partitions: TopicPartition[], timeoutMs: number): Promise<void> {
+    const ends = await this.offsets(partitions, 'latest', 'read_uncommitted');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const stable = new Map((await this.offsets(partitions, 'latest', 'read_committed')).map((o) => [tpKey(o), o.offset]));
+      const open = ends.filter((e) => (stable.get(tpKey(e)) ?? -1) < e.offset);
+      if (open.length === 0) return;
+      if (Date.now() > deadline) {
+        const names = open.map((o) => `${o.topic}/${o.partition}`).join(', ');
+        throw new KafkaError('retriable', 'admin.untilStable', undefined, `${names}: a transaction is still open after ${Math.round(timeoutMs / 1000)} s`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** All partitions of the given topics. */

@@ -10,8 +10,8 @@ import { KafkaConsumer } from '../kafka/consumer.ts';
 import { isKafkaError, KafkaError, toKafkaError } from '../kafka/errors.ts';
 import { KafkaProducer } from '../kafka/producer.ts';
 import { tpKey, type InboundRecord, type OutboundRecord, type TopicPartition, type TopicPartitionOffset } from '../kafka/types.ts';
-import { decodeMembers, KeyChains, type Staging } from '../retry/ordered.ts';
-import { readToEnd } from '../kafka/reader.ts';
+import { KeyChains, type Staging } from '../retry/ordered.ts';
+import { loadKeyChains } from '../retry/chain-state.ts';
 import type { AvroSerde } from '../schema/serde.ts';
 import type { Plan, PlannedStep } from '../topology/plan.ts';
 import { crashArmed, crashPoint } from './crash.ts';
@@ -239,12 +239,9 @@ export class StepWorker {
 
   /** Ordered retries: which keys of these partitions are in the chain, from the compacted topic. */
   private async rebuildChains(partitions: number[]): Promise<void> {
-    const topic = this.deps.step.retry.keysTopic!;
-    for (const p of partitions) this.chains!.forget(p);
-    await readToEnd(this.deps.kafka, [topic], {
-      partitions: partitions.map((partition) => ({ topic, partition })),
-      onRecord: (r) => r.key && this.chains!.load(r.partition, r.key.toString('base64'), decodeMembers(r.value)),
-    });
+    // A transaction of the partitions' previous owner ends by its commit, its abort, or the
+    // coordinator's timeout; past that, something else is wrong and the error stops the worker.
+    await loadKeyChains(this.deps.kafka, this.deps.step.retry.keysTopic!, partitions, this.chains!, this.deps.step.transactionTimeoutMs + 30_000);
     this.log.info({ partitions, keysInChain: partitions.reduce((n, p) => n + this.chains!.keysInChain(p), 0) }, 'rebuilt ordered-retry state');
   }
 
