@@ -161,7 +161,13 @@ export class StepWorker {
       const all = [...event.partitions, ...event.partitions.flatMap((tp) => this.tierTopics.map((topic) => ({ topic, partition: tp.partition })))];
       if (event.kind === 'assign') {
         this.joined = true;
-        if (this.chains) await this.rebuildChains(event.partitions.map((p) => p.partition));
+        if (this.chains) {
+          // Offsets fetched stable wait for a transaction of the previous owner that already holds
+          // offsets of these partitions; any other one of its transactions can no longer commit
+          // (its generation is gone). Only then is the keys topic complete (see loadKeyChains).
+          await consumer.committed(all, this.deps.step.transactionTimeoutMs + 30_000);
+          await this.rebuildChains(event.partitions.map((p) => p.partition));
+        }
         consumer.completeAssign(await this.startPositions(all));
         this.log.info({ partitions: event.partitions.map((p) => p.partition) }, 'assigned');
       } else {

@@ -130,6 +130,8 @@ export class FaultRun {
       await this.pool.kill(slot).catch(() => undefined);
       this.pool.start(slot);
     }
+    // Running, not just spawned: a process stopped while it still starts dies of the SIGTERM.
+    await waitFor(() => this.opts.slots.every((slot) => this.pool.processes.get(slot)!.logs.some((l) => l.msg === 'assigned')), { timeoutMs: 60_000, intervalMs: 200, what: 'the restarted workers to join their groups' });
     const { delivered } = this.workload;
     await waitFor(
       async () => {
