@@ -95,17 +95,18 @@ export const SCENARIOS: Scenario[] = [
     name: 'broker-sigkill',
     fault: 'SIGKILL the Kafka broker inside an open transaction and restart it',
     short: true,
-    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 100_000, 50_000), slots: ['a', 'b'] }),
+    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 100_000, 80_000), slots: ['a', 'b'] }),
     inject: async (run, scale) => {
       // A kill between two transactions aborts nothing, so the kill waits (briefly) until one holds
       // written, undecided records; and while the feed runs, more kills follow until some records
-      // were really aborted (a kill during an in-flight commit lets that commit finish instead).
+      // were really aborted. A transaction that had sent its offsets before the kill is committed
+      // after the restart instead (seen in CI: 2 kills, 0 aborted), so the feed leaves room for 5.
       const planned = scale === 'full' ? 3 : 1;
       const gap = run.opts.durationMs / (planned + 2);
       for (let i = 0; run.feeding; i++) {
         if (i >= planned) {
           await sleep(SESSION_TIMEOUT_MS + 4_000); // the workers notice, abort and rejoin
-          if (i >= planned + 3 || !run.feeding || (await abortedSoFar(run)) > 0) break;
+          if (i >= planned + 4 || !run.feeding || (await abortedSoFar(run)) > 0) break;
         } else await sleep(run.rnd.int(gap * 0.5, gap * 0.9));
         const inside = await untilOpenTransaction(run, [run.topic('out')], 3_000);
         const at = Date.now();
