@@ -1,7 +1,8 @@
 // A Postgres client for one CLI operation (deploy, replay, lag): connect, run, end.
-// pg emits 'error' on a client whose connection dies, besides rejecting the query in progress; with
-// no listener Node would crash on that event with a stack trace instead of the query's error (and
-// `weir lag --watch` would die on a Postgres restart). The rejection is what the caller reports.
+// A connection that dies mid-query rejects that query; one that dies while the client is idle
+// between statements is reported as an 'error' event, which with no listener crashes Node with a
+// stack trace. The listener keeps the process up; the next query's rejection is what the caller
+// reports.
 import pg from 'pg';
 
 export async function withPgClient<T>(connectionString: string, operation: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
