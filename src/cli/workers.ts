@@ -8,8 +8,9 @@ import { metrics } from '../observability/metrics.ts';
 import type { KafkaConnection } from '../kafka/client-config.ts';
 import { LocalBucket, RedisBucket } from '../ratelimit/bucket.ts';
 import { RateLimiter } from '../ratelimit/limiter.ts';
-import { SinkWorker } from '../runtime/sink-worker.ts';
-import { StepWorker, type WorkerDeps } from '../runtime/worker.ts';
+import { rdkafkaClients } from '../kafka/clients.ts';
+import { Worker, type WorkerDeps } from '../runtime/worker.ts';
+import { testHooksFromEnv } from './test-hooks.ts';
 import { schemaFile } from '../schema/codecs.ts';
 import type { RegistryClient } from '../schema/registry.ts';
 import { AvroSerde } from '../schema/serde.ts';
@@ -35,7 +36,9 @@ export interface RunOptions {
 }
 
 export interface Running {
-  workers: StepWorker[];
+  workers: Worker[];
+  /** Resolves with the first worker that stopped with a failure (it cannot recover: `weir run` exits). */
+  failed: Promise<Worker>;
   stop(): Promise<void>;
 }
 
@@ -86,7 +89,9 @@ export async function runSteps(opts: RunOptions): Promise<Running> {
     redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(n * 200, 2_000) });
     redis.on('error', () => undefined); // reported by the limiter, which decides what to do
   }
-  const workers: StepWorker[] = [];
+  const workers: Worker[] = [];
+  const clients = rdkafkaClients(opts.kafka);
+  const hooks = testHooksFromEnv();
   try {
     for (const step of steps) {
       const limiter = limiterFor(step, redis, opts.logger);
@@ -94,8 +99,9 @@ export async function runSteps(opts: RunOptions): Promise<Running> {
         plan: opts.plan,
         step,
         root: opts.root,
-        kafka: opts.kafka,
+        clients,
         serde,
+        hooks,
         logger: opts.logger,
         instanceId,
         ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
@@ -103,24 +109,30 @@ export async function runSteps(opts: RunOptions): Promise<Running> {
         ...(limiter ? { limiter } : {}),
         ...(step.kind === 'http' ? { processor: httpSender(step, { ...(redis ? { redis } : {}) }) } : {}),
       };
-      let worker: StepWorker;
       if (step.kind === 'postgres') {
         if (!opts.databaseUrl) throw new Error(`step ${step.name} writes to Postgres: DATABASE_URL is needed`);
         const schemaJson = step.readerSchema ? schemaFile(opts.root, step.readerSchema).json : undefined;
-        worker = new SinkWorker(deps, new PostgresSink(step, { connectionString: opts.databaseUrl, schemaJson, ...(opts.postgresWrite ? { strategy: opts.postgresWrite } : {}) }));
-      } else worker = new StepWorker(deps);
+        deps.sink = new PostgresSink(step, { connectionString: opts.databaseUrl, schemaJson, ...(opts.postgresWrite ? { strategy: opts.postgresWrite } : {}) });
+      }
+      const worker = await Worker.create(deps);
       await worker.start();
       workers.push(worker);
     }
   } catch (err) {
     await Promise.all(workers.map((w) => w.stop()));
+    await clients.close();
     redis?.disconnect();
     throw err;
   }
+  const failed = new Promise<Worker>((resolve) => {
+    for (const w of workers) void w.done.then(() => w.failure && resolve(w));
+  });
   return {
     workers,
+    failed,
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));
+      await clients.close();
       redis?.disconnect();
     },
   };

@@ -5,6 +5,7 @@ import RdKafka from '@confluentinc/kafka-javascript';
 import type { Logger } from '../observability/logger.ts';
 import { baseConfig, forwardClientLogs, type KafkaConnection } from './client-config.ts';
 import { KAFKA_CODES, toKafkaError } from './errors.ts';
+import type { StepConsumer } from './ports.ts';
 import type { Header, InboundRecord, IsolationLevel, TopicPartition, TopicPartitionOffset } from './types.ts';
 
 export interface RebalanceEvent {
@@ -65,7 +66,7 @@ export function toInbound(m: RawMessage): InboundRecord {
   };
 }
 
-export class KafkaConsumer {
+export class KafkaConsumer implements StepConsumer {
   private readonly pendingEvents: RebalanceEvent[] = [];
   /** Once closing, rebalances complete immediately (nobody is left to complete them), and may fail. */
   private closing = false;

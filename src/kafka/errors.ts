@@ -11,7 +11,7 @@ export type KafkaErrorKind =
   | 'retriable'
   /** The outcome is unknown (timeout, unexpected state): abort and re-create the producer. */
   | 'indefinite'
-  /** The client instance is unusable. */
+  /** No retry can mend it (denied, a missing input topic, an invalid setting): stop with the reason. */
   | 'fatal';
 
 const E = RdKafka.CODES.ERRORS;
@@ -44,12 +44,35 @@ export class KafkaError extends Error {
   }
 }
 
+/**
+ * Failures no retry can mend: the cluster denies us, a topic we read does not exist, a setting is
+ * invalid. The worker stops with the broker's reason instead of retrying forever.
+ */
+const FATAL_CODES = new Set<number>([
+  E.ERR_TOPIC_AUTHORIZATION_FAILED,
+  E.ERR_GROUP_AUTHORIZATION_FAILED,
+  E.ERR_CLUSTER_AUTHORIZATION_FAILED,
+  E.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  E.ERR_SASL_AUTHENTICATION_FAILED,
+  E.ERR__AUTHENTICATION,
+  E.ERR_INVALID_CONFIG,
+  E.ERR__INVALID_ARG,
+  E.ERR_TOPIC_EXCEPTION,
+]);
+
+/** The subscribed input topic does not exist (librdkafka: "Subscribed topic not available"). */
+const MISSING_TOPIC_CODES = new Set<number>([E.ERR_UNKNOWN_TOPIC_OR_PART, E.ERR__UNKNOWN_TOPIC]);
+
 export function classifyKafkaError(raw: RawKafkaError, operation: string): KafkaErrorKind {
   const code = raw.code;
   if (code !== undefined && FENCED_CODES.has(code)) return 'fenced';
   // The group no longer knows this member (it missed its session timeout): a zombie.
   if (code === E.ERR_UNKNOWN_MEMBER_ID && operation.startsWith('transaction')) return 'fenced';
-  if (raw.isFatal) return 'fatal';
+  if (code !== undefined && FATAL_CODES.has(code)) return 'fatal';
+  if (code !== undefined && MISSING_TOPIC_CODES.has(code) && operation === 'consume') return 'fatal';
+  // librdkafka's "fatal" means this client instance is unusable, not that the cluster refuses us:
+  // a new instance (a new producer, or rejoining with new clients) is the way on.
+  if (raw.isFatal) return operation.startsWith('transaction') || operation === 'produce' ? 'indefinite' : 'retriable';
   if (raw.isTxnRequiresAbort) return 'abortable';
   if (code === E.ERR__TIMED_OUT || code === E.ERR__TIMED_OUT_QUEUE) return 'indefinite';
   if (raw.isRetriable) return 'retriable';
@@ -58,7 +81,9 @@ export function classifyKafkaError(raw: RawKafkaError, operation: string): Kafka
     return 'abortable';
   }
   if (code === E.ERR__TRANSPORT || code === E.ERR__ALL_BROKERS_DOWN) return 'retriable';
-  return operation.startsWith('transaction') ? 'indefinite' : 'fatal';
+  if (operation.startsWith('transaction')) return 'indefinite';
+  // A poll error the client recovers from by itself (max poll exceeded, a partition's fetch error…).
+  return operation === 'consume' ? 'retriable' : 'fatal';
 }
 
 export function toKafkaError(raw: unknown, operation: string): KafkaError {

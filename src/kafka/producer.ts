@@ -4,7 +4,8 @@ import RdKafka from '@confluentinc/kafka-javascript';
 import type { Logger } from '../observability/logger.ts';
 import { baseConfig, forwardClientLogs, type KafkaConnection } from './client-config.ts';
 import { KAFKA_CODES, toKafkaError } from './errors.ts';
-import type { KafkaConsumer } from './consumer.ts';
+import { KafkaConsumer } from './consumer.ts';
+import type { StepConsumer, StepProducer } from './ports.ts';
 import type { Header, OutboundRecord, TopicPartitionOffset } from './types.ts';
 
 export interface ProducerOptions {
@@ -26,7 +27,7 @@ const call = (operation: string, fn: (cb: Callback) => void): Promise<void> =>
 const toClientHeaders = (headers: readonly Header[] | undefined) =>
   headers && headers.length > 0 ? headers.map((h) => ({ [h.key]: h.value })) : undefined;
 
-export class KafkaProducer {
+export class KafkaProducer implements StepProducer {
   private deliveryError: Error | undefined;
   private pending = 0;
 
@@ -103,10 +104,9 @@ export class KafkaProducer {
   }
 
   /** `offsets` are the NEXT offsets to read (last processed + 1). */
-  sendOffsetsToTransaction(offsets: TopicPartitionOffset[], consumer: KafkaConsumer, timeoutMs: number): Promise<void> {
-    return call('transaction.sendOffsets', (cb) =>
-      this.client.sendOffsetsToTransaction(offsets, consumer.native, timeoutMs, cb),
-    );
+  sendOffsetsToTransaction(offsets: TopicPartitionOffset[], consumer: StepConsumer, timeoutMs: number): Promise<void> {
+    if (!(consumer instanceof KafkaConsumer)) throw new TypeError('a librdkafka producer sends offsets with a librdkafka consumer');
+    return call('transaction.sendOffsets', (cb) => this.client.sendOffsetsToTransaction(offsets, consumer.native, timeoutMs, cb));
   }
 
   commitTransaction(timeoutMs: number): Promise<void> {

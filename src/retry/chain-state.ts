@@ -4,23 +4,13 @@
 // transaction ends would miss its update while the input offsets, which the consumer fetches
 // stable, already include it: a key whose head was processed would stay "in the chain" and its
 // later records would follow a head that never comes back. So wait for the partitions to be stable.
-import { KafkaAdmin } from '../kafka/admin.ts';
-import type { KafkaConnection } from '../kafka/client-config.ts';
-import { readToEnd } from '../kafka/reader.ts';
+import type { KafkaClients } from '../kafka/ports.ts';
 import { decodeMembers, type KeyChains } from './ordered.ts';
 
-export async function loadKeyChains(kafka: KafkaConnection, topic: string, partitions: number[], chains: KeyChains, stableTimeoutMs: number): Promise<void> {
+export async function loadKeyChains(clients: KafkaClients, topic: string, partitions: number[], chains: KeyChains, stableTimeoutMs: number): Promise<void> {
   const tps = partitions.map((partition) => ({ topic, partition }));
   for (const p of partitions) chains.forget(p);
   if (tps.length === 0) return;
-  const admin = KafkaAdmin.create(kafka);
-  try {
-    await admin.untilStable(tps, stableTimeoutMs);
-  } finally {
-    admin.disconnect();
-  }
-  await readToEnd(kafka, [topic], {
-    partitions: tps,
-    onRecord: (r) => r.key && chains.load(r.partition, r.key.toString('base64'), decodeMembers(r.value)),
-  });
+  await clients.untilStable(tps, stableTimeoutMs);
+  await clients.readToEnd(tps, (r) => r.key && chains.load(r.partition, r.key.toString('base64'), decodeMembers(r.value)));
 }

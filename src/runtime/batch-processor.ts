@@ -11,6 +11,7 @@ import { encodeMembers, type KeyChains, type Staging } from '../retry/ordered.ts
 import { RETRY_HEADERS } from '../retry/envelope.ts';
 import type { PlannedStep } from '../topology/plan.ts';
 import type { RateLimiter } from '../ratelimit/limiter.ts';
+import type { Clock } from './clock.ts';
 import { dueOf } from './due.ts';
 import { executeBatch } from './execute.ts';
 import { headerMap, HEADER, headerText } from './headers.ts';
@@ -22,6 +23,8 @@ export interface PreparedBatch {
   records: OutboundRecord[];
   staging?: Staging;
   outputs: number;
+  /** Phases of the batch (ms), for the debug log of its commit. */
+  timings: Record<string, number>;
 }
 
 export class BatchProcessor {
@@ -33,6 +36,7 @@ export class BatchProcessor {
     private readonly io: StepIO,
     private readonly processor: Processor,
     private readonly log: Logger,
+    private readonly clock: Clock,
     private readonly chains?: KeyChains,
     private readonly limiter?: RateLimiter,
   ) {
@@ -41,9 +45,10 @@ export class BatchProcessor {
 
   /** Throws (without side effects) when the batch cannot be decoded now (registry unreachable). */
   async prepare(batch: InboundRecord[], parent?: Staging): Promise<PreparedBatch> {
+    const t0 = performance.now();
     const work = await this.io.decode(batch);
     const staging = this.chains?.stage(parent);
-    const now = Date.now();
+    const now = this.clock.now();
     this.observe(batch, now);
     const outcomes = await executeBatch(work, this.step.ordering, this.step.concurrency, (w) => this.handle(w, now, staging));
     const records: OutboundRecord[] = [];
@@ -55,7 +60,10 @@ export class BatchProcessor {
       outputs += o.value.outputs;
     }
     if (staging) records.push(...this.bookkeeping(staging));
-    return { records, outputs, ...(staging ? { staging } : {}) };
+    const processMs = performance.now() - t0;
+    metrics.processSeconds.observe({ step: this.step.name }, processMs / 1000);
+    metrics.batchRecords.observe({ step: this.step.name }, batch.length);
+    return { records, outputs, timings: { processMs }, ...(staging ? { staging } : {}) };
   }
 
   private observe(batch: InboundRecord[], now: number): void {
@@ -90,7 +98,7 @@ export class BatchProcessor {
     } catch (err) {
       const failure = classify(w.poison ?? err, this.step.retry);
       // Due counts from the moment of failure, so a retry is never earlier than its delay.
-      const hop = hopFor(this.step, w.raw, w.envelope, failure, Date.now());
+      const hop = hopFor(this.step, w.raw, w.envelope, failure, this.clock.now());
       if (hop.target === 'tier') metrics.retryHops.inc({ step: this.step.name, tier: String(hop.tier), error_class: failure.errorClass });
       else metrics.dlqRecords.inc({ step: this.step.name, error_class: failure.errorClass });
       if (staging && key !== undefined) {

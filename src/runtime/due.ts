@@ -1,14 +1,15 @@
 // Retry-tier records wait until their due time (header weir.due): when a partition's head is not
 // due yet, the partition is paused and rewound to it, and resumed by a timer at the due time.
 // Never early, no busy polling, and every other partition keeps flowing.
-import type { KafkaConsumer } from '../kafka/consumer.ts';
+import type { StepConsumer } from '../kafka/ports.ts';
 import { tpKey, type InboundRecord, type TopicPartition } from '../kafka/types.ts';
 import { RETRY_HEADERS } from '../retry/envelope.ts';
+import type { Clock, Timer } from './clock.ts';
 import { headerText } from './headers.ts';
 
 interface Held {
   tp: TopicPartition;
-  timer: NodeJS.Timeout;
+  timer: Timer;
   /** When the waiting head record was written (its hop). */
   since: number;
 }
@@ -21,10 +22,13 @@ export function dueOf(r: InboundRecord): number | undefined {
 export class DuePartitions {
   private readonly held = new Map<string, Held>();
 
-  constructor(private readonly resume: (tps: TopicPartition[]) => void) {}
+  constructor(
+    private readonly resume: (tps: TopicPartition[]) => void,
+    private readonly clock: Clock,
+  ) {}
 
   /** The records that may be processed now; holds back every partition whose head is not due. */
-  filter(records: InboundRecord[], consumer: KafkaConsumer, now = Date.now()): InboundRecord[] {
+  filter(records: InboundRecord[], consumer: StepConsumer, now = this.clock.now()): InboundRecord[] {
     const out: InboundRecord[] = [];
     for (const r of records) {
       const key = tpKey(r);
@@ -48,12 +52,12 @@ export class DuePartitions {
     return this.held.get(tpKey(tp))?.since;
   }
 
-  private hold(r: InboundRecord, waitMs: number, consumer: KafkaConsumer): void {
+  private hold(r: InboundRecord, waitMs: number, consumer: StepConsumer): void {
     const tp = { topic: r.topic, partition: r.partition };
     consumer.pause([tp]);
     const rewound = consumer.seek({ ...tp, offset: r.offset }).catch(() => undefined);
     // Resume only once the rewind is done, or the held record could be skipped.
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimer(() => {
       void rewound.then(() => {
         if (this.held.get(tpKey(tp))?.timer !== timer) return; // forgotten (revoked) meanwhile
         this.held.delete(tpKey(tp));
@@ -65,12 +69,12 @@ export class DuePartitions {
 
   forget(tp: TopicPartition): void {
     const h = this.held.get(tpKey(tp));
-    if (h) clearTimeout(h.timer);
+    if (h) h.timer.cancel();
     this.held.delete(tpKey(tp));
   }
 
   clear(): void {
-    for (const h of this.held.values()) clearTimeout(h.timer);
+    for (const h of this.held.values()) h.timer.cancel();
     this.held.clear();
   }
 }

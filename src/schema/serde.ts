@@ -22,11 +22,14 @@ export function frame(id: number, body: Buffer): Buffer {
 
 type Resolver = ReturnType<AvroType['createResolver']>;
 
+/** What decoding and encoding ask of a registry: the HTTP client, or the test driver's in-memory one. */
+export type SchemaSource = Pick<RegistryClient, 'schemaById' | 'lookup'>;
+
 export class AvroSerde {
   private readonly writers = new Map<number, AvroType | DeserializationError>();
   private readonly resolvers = new Map<AvroType, Map<number, Resolver | DeserializationError>>();
 
-  constructor(readonly registry: RegistryClient) {}
+  constructor(readonly registry: SchemaSource) {}
 
   /** Loads the writer schemas of these records (unknown ids are remembered as poison). */
   async prepare(values: Array<Buffer | null>): Promise<void> {

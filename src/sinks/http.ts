@@ -39,6 +39,8 @@ export interface HttpSinkDeps {
   env?: Record<string, string | undefined>;
   /** For delivery records (`deliveryRecordTtl`). */
   redis?: Redis;
+  /** The HTTP client; the test driver scripts the receiver's answers through it. */
+  fetch?: typeof fetch;
 }
 
 export type SendFn = (record: TransformRecord, ctx: TransformContext) => Promise<OutputRecord[]>;
@@ -50,6 +52,7 @@ export function httpSender(step: PlannedStep, deps: HttpSinkDeps = {}): SendFn {
   const url = resolveTemplate(http.url, env, `steps.${step.name}.sink.http.url`);
   const headers = Object.fromEntries(Object.entries(http.headers).map(([k, v]) => [k, resolveTemplate(v, env, `steps.${step.name}.sink.http.headers.${k}`)]));
   if (http.deliveryRecordTtlMs !== null && !deps.redis) throw new Error(`step ${step.name}: deliveryRecordTtl needs Redis (REDIS_URL)`);
+  const send = deps.fetch ?? fetch;
   return async (record, ctx) => {
     const eventId = record.headers['weir.event.id'] ?? `${step.name}:${record.topic}:${record.partition}:${record.offset}:0`;
     let key = eventId;
@@ -62,7 +65,7 @@ export function httpSender(step: PlannedStep, deps: HttpSinkDeps = {}): SendFn {
     if (deps.redis && http.deliveryRecordTtlMs !== null && (await deps.redis.exists(deliveredKey))) return [];
     let res: Response;
     try {
-      res = await fetch(url, {
+      res = await send(url, {
         method: http.method,
         headers: { 'content-type': 'application/json', [http.idempotencyHeader]: key, traceparent: ctx.trace.traceparent, ...headers },
         body: JSON.stringify(jsonSafe(record.value)),

@@ -2,6 +2,7 @@
 // partition's previous owner that is still open must be waited for, not read around.
 import { describe, expect, it } from 'vitest';
 import { KafkaProducer } from '../../src/kafka/producer.ts';
+import { rdkafkaClients } from '../../src/kafka/clients.ts';
 import { loadKeyChains } from '../../src/retry/chain-state.ts';
 import { encodeMembers, KeyChains } from '../../src/retry/ordered.ts';
 import { testTopics } from '../helpers/kafka.ts';
@@ -34,7 +35,7 @@ describe('ordered-retry state', () => {
 
       const chains = new KeyChains();
       let loaded = false;
-      const loading = loadKeyChains(kafkaConnection(), keys, [0], chains, 30_000).then(() => (loaded = true));
+      const loading = loadKeyChains(rdkafkaClients(kafkaConnection()), keys, [0], chains, 30_000).then(() => (loaded = true));
       await new Promise((r) => setTimeout(r, 1_500));
       expect(loaded).toBe(false); // still waiting for the open transaction
       await previous.commitTransaction(30_000);
@@ -56,7 +57,7 @@ describe('ordered-retry state', () => {
       await owner.send({ topic: keys, partition: 0, key: KEY, value: null });
       await owner.flush();
       const chains = new KeyChains();
-      const loading = loadKeyChains(kafkaConnection(), keys, [0], chains, 30_000);
+      const loading = loadKeyChains(rdkafkaClients(kafkaConnection()), keys, [0], chains, 30_000);
       await new Promise((r) => setTimeout(r, 500));
       await owner.abortTransaction(30_000);
       await loading;
@@ -73,7 +74,7 @@ describe('ordered-retry state', () => {
       await owner.beginTransaction();
       await owner.send({ topic: keys, partition: 0, key: KEY, value: encodeMembers([{ offset: 1, tier: 0 }]) });
       await owner.flush();
-      await expect(loadKeyChains(kafkaConnection(), keys, [0], new KeyChains(), 1_000)).rejects.toThrow(`${keys}/0: a transaction is still open after 1 s`);
+      await expect(loadKeyChains(rdkafkaClients(kafkaConnection()), keys, [0], new KeyChains(), 1_000)).rejects.toThrow(`${keys}/0: a transaction is still open after 1 s`);
       await owner.abortTransaction(30_000);
     } finally {
       await owner.disconnect();

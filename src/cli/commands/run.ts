@@ -21,7 +21,7 @@ export const runCommand: Command = {
     { name: 'delivery', type: 'string', description: 'at-least-once skips transactions: faster, duplicates after a crash (benchmarks, comparisons)', choices: ['exactly-once', 'at-least-once'], default: 'exactly-once', value: '<mode>' },
   ],
   positionals: [FILES_ARG],
-  details: 'SIGTERM or SIGINT finish the transaction in flight, commit, leave the group and exit 0; a second signal exits at once.',
+  details: 'SIGTERM or SIGINT finish the transaction in flight, commit, leave the group and exit 0; a second signal exits at once. A failure that cannot be retried (authorization denied, a topic that does not exist, an invalid setting) stops every worker and exits 1 with the broker\'s reason.',
   async run(args, io) {
     const sessionTimeoutMs = parseDuration(String(args.options['session-timeout']));
     if (sessionTimeoutMs === undefined) throw new UsageError(`--session-timeout expects a duration like 45s; got ${JSON.stringify(args.options['session-timeout'])}`, 'run');
@@ -71,6 +71,14 @@ export const runCommand: Command = {
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      // A worker that stopped on a fatal failure (denied, missing topic, bad setting) ends the process.
+      void running.failed.then(async (worker) => {
+        if (signals > 0) return;
+        io.err(`weir run: step ${worker.stepName}: ${worker.failure!.message}`);
+        await running.stop();
+        await endpoints?.close();
+        resolve(1);
+      });
     });
   },
 };

@@ -2,6 +2,7 @@
 // the field it maps (or given explicitly), and the conversion of values to Postgres text input.
 // Everything travels as text and is cast in SQL, so one set-based statement handles every type.
 import type { PlannedColumn } from '../../topology/plan.ts';
+import type { SinkRecord } from '../sink.ts';
 
 export interface Column {
   name: string;
@@ -123,4 +124,25 @@ export function resolveColumns(columns: readonly PlannedColumn[], schemaJson: un
     const micros = typeof fs === 'object' && !Array.isArray(fs) && String(fs.logicalType ?? '').endsWith('micros');
     return { name: c.name, source: c.source, type, toText: converter(type, micros) };
   });
+}
+
+/** A column's value in a record: a record attribute (`$eventId`, `$key`, …) or a field path of the value. */
+export function columnValue(record: SinkRecord, source: string): unknown {
+  switch (source) {
+    case '$eventId':
+      return record.eventId;
+    case '$key':
+      return record.rawKey?.toString('utf8') ?? null;
+    case '$topic':
+      return record.topic;
+    case '$partition':
+      return record.partition;
+    case '$offset':
+      return record.offset;
+    case '$timestamp':
+      return record.timestamp;
+  }
+  let v: unknown = record.value;
+  for (const part of source.split('.')) v = v === null || v === undefined ? undefined : (v as Record<string, unknown>)[part];
+  return v;
 }

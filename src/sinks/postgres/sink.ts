@@ -6,7 +6,7 @@ import type { TopicPartition, TopicPartitionOffset } from '../../kafka/types.ts'
 import type { PlannedStep } from '../../topology/plan.ts';
 import type { Claim, SinkRecord, SinkTransaction, TransactionalSink } from '../sink.ts';
 import { SinkFenced } from '../sink.ts';
-import { resolveColumns, type Column } from './columns.ts';
+import { columnValue, resolveColumns, type Column } from './columns.ts';
 import { OFFSETS_DDL, verifyTable } from './ddl.ts';
 import { claimPartitions, FencedGeneration, storeOffsets } from './offsets.ts';
 import { RowWriter, type Row, type WriteStrategy } from './write.ts';
@@ -16,26 +16,6 @@ export interface PostgresSinkOptions {
   /** The reader schema (JSON) of the step's input, to type the columns; undefined when not Avro. */
   schemaJson: unknown | undefined;
   strategy?: WriteStrategy;
-}
-
-function valueAt(record: SinkRecord, source: string): unknown {
-  switch (source) {
-    case '$eventId':
-      return record.eventId;
-    case '$key':
-      return record.rawKey?.toString('utf8') ?? null;
-    case '$topic':
-      return record.topic;
-    case '$partition':
-      return record.partition;
-    case '$offset':
-      return record.offset;
-    case '$timestamp':
-      return record.timestamp;
-  }
-  let v: unknown = record.value;
-  for (const part of source.split('.')) v = v === null || v === undefined ? undefined : (v as Record<string, unknown>)[part];
-  return v;
 }
 
 export class PostgresSink implements TransactionalSink {
@@ -115,7 +95,7 @@ export class PostgresSink implements TransactionalSink {
   }
 
   rows(records: SinkRecord[]): Row[] {
-    return records.map((r) => this.columns.map((c) => c.toText(valueAt(r, c.source))));
+    return records.map((r) => this.columns.map((c) => c.toText(columnValue(r, c.source))));
   }
 
   async begin(records: SinkRecord[], offsets: TopicPartitionOffset[]): Promise<SinkTransaction> {

@@ -1,0 +1,22 @@
+// Time as the worker sees it. Production uses the system clock; the test driver a virtual one, so
+// a retry due in 30 s comes out after `advance('30s')` and never before.
+export interface Timer {
+  cancel(): void;
+}
+
+export interface Clock {
+  now(): number;
+  /** Calls `fn` once `ms` have passed on this clock. */
+  setTimer(fn: () => void, ms: number): Timer;
+  /** Resolves after `ms` on this clock (backoff between redos). */
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer(fn, ms) {
+    const t = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(t) };
+  },
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};

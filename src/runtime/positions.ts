@@ -1,0 +1,52 @@
+// Which offsets a batch commits. Offsets are the NEXT offset to read: last processed + 1 (an
+// off-by-one here duplicates one record per batch) — or, past the commit markers that follow it,
+// the consumer's position, so that a caught-up group shows lag 0 against the last stable offset.
+import type { StepConsumer } from '../kafka/ports.ts';
+import type { InboundRecord, TopicPartitionOffset } from '../kafka/types.ts';
+
+/**
+ * The next offset to read of each partition in the batch. `positions` are given only for partitions
+ * read to their end. `lastProcessed` is the fault suite's deliberately broken build.
+ */
+export function nextOffsets(batch: InboundRecord[], positions: TopicPartitionOffset[] = [], lastProcessed = false): TopicPartitionOffset[] {
+  const delta = lastProcessed ? 0 : 1;
+  const next: TopicPartitionOffset[] = [];
+  for (const r of batch) {
+    // Batches hold few partitions: a linear scan beats building a string key per record.
+    const seen = next.find((n) => n.partition === r.partition && n.topic === r.topic);
+    if (seen) seen.offset = Math.max(seen.offset, r.offset + delta);
+    else next.push({ topic: r.topic, partition: r.partition, offset: r.offset + delta });
+  }
+  if (!lastProcessed) {
+    for (const n of next) {
+      const p = positions.find((x) => x.topic === n.topic && x.partition === n.partition);
+      if (p && p.offset > n.offset) n.offset = p.offset;
+    }
+  }
+  return next;
+}
+
+/**
+ * Positions of the batch's input partitions when the consumer has nothing more of them in hand (so
+ * the position only skipped commit markers or aborted records). Tier partitions are left out: a
+ * held tier partition is being rewound.
+ */
+export function inputPositions(consumer: StepConsumer, input: string, batch: InboundRecord[]): TopicPartitionOffset[] {
+  const parts: Array<{ topic: string; partition: number }> = [];
+  for (const r of batch) if (r.topic === input && !parts.some((p) => p.partition === r.partition)) parts.push({ topic: r.topic, partition: r.partition });
+  if (parts.length === 0) return [];
+  return consumer.positions(parts).filter((p) => p.offset >= 0 && (p.high < 0 || p.offset <= p.high));
+}
+
+/**
+ * When idle: input positions that moved past the last commit without new records — the commit
+ * marker that ended the last transaction comes after its records — so a caught-up group shows lag 0.
+ * (Kafka Streams does the same, KAFKA-6607.)
+ */
+export function idlePositions(consumer: StepConsumer, input: string, committed: Map<string, number>): TopicPartitionOffset[] {
+  const held = consumer.assignment().filter((tp) => tp.topic === input && committed.has(`${tp.partition}`));
+  return consumer
+    .positions(held)
+    .filter((p) => p.offset > (committed.get(`${p.partition}`) ?? Infinity) && (p.high < 0 || p.offset <= p.high))
+    .map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+}

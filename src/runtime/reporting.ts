@@ -1,0 +1,65 @@
+// Lag and retry-tier gauges, from the consumer's local view and an occasional end-offset query,
+// off the hot path: at most every 15 s (lag) and 5 s (tiers), between batches.
+import { metrics } from '../observability/metrics.ts';
+import type { KafkaClients, StepConsumer } from '../kafka/ports.ts';
+import type { Clock } from './clock.ts';
+import type { DuePartitions } from './due.ts';
+
+export class Reporter {
+  private lastLag = -Infinity;
+  private lastTiers = -Infinity;
+
+  constructor(
+    private readonly step: string,
+    private readonly input: string,
+    private readonly tierTopics: readonly string[],
+    private readonly clients: KafkaClients,
+    private readonly due: DuePartitions,
+    private readonly clock: Clock,
+  ) {}
+
+  report(consumer: StepConsumer): void {
+    const now = this.clock.now();
+    if (now - this.lastLag >= 15_000) {
+      this.lastLag = now;
+      this.reportLag(consumer);
+    }
+    if (now - this.lastTiers >= 5_000) {
+      this.lastTiers = now;
+      this.reportTiers(consumer, now);
+    }
+  }
+
+  /** Consumer lag per input partition: last stable offset − position. */
+  private reportLag(consumer: StepConsumer): void {
+    const input = consumer.assignment().filter((tp) => tp.topic === this.input);
+    if (input.length === 0) return;
+    const positions = consumer.positions(input);
+    void this.clients.endOffsets(input).then(
+      (ends) => {
+        for (const e of ends) {
+          const pos = positions.find((p) => p.partition === e.partition)?.offset ?? -1;
+          if (pos >= 0) metrics.consumerLag.set({ step: this.step, topic: e.topic, partition: String(e.partition) }, Math.max(0, e.offset - pos));
+        }
+      },
+      () => undefined,
+    );
+  }
+
+  /** Retry-tier depth and the age of the oldest waiting record. */
+  private reportTiers(consumer: StepConsumer, now: number): void {
+    const tiers = consumer.assignment().filter((tp) => this.tierTopics.includes(tp.topic));
+    const byTopic = new Map<string, { depth: number; oldest: number | undefined }>();
+    for (const p of consumer.positions(tiers)) {
+      const t = byTopic.get(p.topic) ?? { depth: 0, oldest: undefined };
+      if (p.high >= 0 && p.offset >= 0) t.depth += Math.max(0, p.high - p.offset);
+      const since = this.due.waitingSince(p);
+      if (since !== undefined) t.oldest = Math.min(t.oldest ?? since, since);
+      byTopic.set(p.topic, t);
+    }
+    for (const [topic, t] of byTopic) {
+      metrics.retryTierDepth.set({ step: this.step, topic }, t.depth);
+      metrics.retryTierOldestSeconds.set({ step: this.step, topic }, t.oldest === undefined ? 0 : (now - t.oldest) / 1000);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+// Transform and produce: each input's outputs, retry hops, DLQ records and ordered-retry
+// bookkeeping go out in one Kafka transaction with the batch's next offsets. Batches overlap: N+1
+// is decoded and transformed while N commits; N+1's ordered-retry state builds on N's staging and
+// is applied only once N+1 commits.
+import { metrics } from '../../observability/metrics.ts';
+import type { TopicPartition } from '../../kafka/types.ts';
+import type { BatchProcessor, PreparedBatch } from '../batch-processor.ts';
+import type { BatchStrategy } from '../strategy.ts';
+import { writeBatch } from '../transaction.ts';
+
+export function produceStrategy(step: string, batches: BatchProcessor): BatchStrategy<PreparedBatch> {
+  return {
+    pipelined: true,
+    open: async () => undefined,
+    close: async () => undefined,
+    startPositions: async (partitions: TopicPartition[]) => partitions,
+    released: () => undefined,
+    prepare: (batch, inFlight) => batches.prepare(batch, inFlight?.staging),
+    write(prepared, offsets, tx) {
+      if (prepared) metrics.recordsOut.inc({ step }, prepared.outputs);
+      return writeBatch(tx, prepared?.records ?? [], offsets, prepared?.timings);
+    },
+    committed: (prepared) => prepared?.staging?.apply(),
+  };
+}

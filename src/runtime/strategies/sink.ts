@@ -1,0 +1,95 @@
+// Write to a transactional sink (Postgres): each batch's rows and next offsets go into one sink
+// transaction; records the sink rejects, and poison pills, hop to the retry chain or DLQ in a Kafka
+// transaction committed just before the sink commits. Partitions start where the sink says.
+//
+// Guarantee: the sink's effect is exactly once. A crash between the Kafka commit of the hops and
+// the sink commit redoes the batch, so a hop can be produced twice (at-least-once for hops); the
+// repeat carries the same origin and is absorbed where it lands (idempotent rows; the DLQ tools
+// count an origin once).
+import { metrics } from '../../observability/metrics.ts';
+import type { InboundRecord, OutboundRecord, TopicPartition } from '../../kafka/types.ts';
+import type { RateLimiter } from '../../ratelimit/limiter.ts';
+import { classify } from '../../retry/classify.ts';
+import { hopFor } from '../../retry/hops.ts';
+import { SinkFenced, type SinkRecord, type TransactionalSink } from '../../sinks/sink.ts';
+import type { PlannedStep } from '../../topology/plan.ts';
+import type { Clock } from '../clock.ts';
+import { eventId, HEADER, headerText } from '../headers.ts';
+import type { StepIO, Work } from '../step-io.ts';
+import { TransientFailure, type BatchStrategy } from '../strategy.ts';
+import { COMMITTED, writeBatch, type Outcome } from '../transaction.ts';
+
+export interface SinkBatch {
+  batch: InboundRecord[];
+  work: Work[];
+  good: Work[];
+}
+
+/** A sink failure as the lifecycle sees it: fenced, or transient (the database will be back). */
+const failed = (err: unknown): Outcome => ({ ok: false, error: err instanceof SinkFenced ? err : new TransientFailure(err), open: false });
+
+export function sinkStrategy(step: PlannedStep, io: StepIO, sink: TransactionalSink, clock: Clock, limiter?: RateLimiter): BatchStrategy<SinkBatch> {
+  const toSinkRecord = (w: Work): SinkRecord => {
+    const o = w.envelope.origin;
+    return { key: w.key, value: w.value, rawKey: w.raw.key, topic: o.topic, partition: o.partition, offset: o.offset, timestamp: o.timestamp, eventId: headerText(w.raw.headers, HEADER.eventId) ?? eventId(step.name, o, 0) };
+  };
+  const hop = (w: Work, err: unknown, now: number): OutboundRecord => {
+    const failure = classify(err, step.retry);
+    const h = hopFor(step, w.raw, w.envelope, failure, now);
+    if (h.target === 'dlq') metrics.dlqRecords.inc({ step: step.name, error_class: failure.errorClass });
+    else metrics.retryHops.inc({ step: step.name, tier: String(h.tier), error_class: failure.errorClass });
+    return h.record;
+  };
+  return {
+    pipelined: false,
+    open: () => sink.open(),
+    close: () => sink.close(),
+    async startPositions(partitions: TopicPartition[]) {
+      const claims = await sink.claim(partitions);
+      return claims.map((c) => (c.next === null ? { topic: c.topic, partition: c.partition } : { topic: c.topic, partition: c.partition, offset: c.next }));
+    },
+    released: (partitions) => sink.release(partitions),
+    async prepare(batch) {
+      const work = await io.decode(batch);
+      const good = work.filter((w) => !w.poison);
+      if (limiter) for (let i = 0; i < good.length; i++) await limiter.acquire();
+      return { batch, work, good };
+    },
+    async write(prepared, offsets, tx) {
+      const t0 = performance.now();
+      const good = prepared?.good ?? [];
+      let sinkTx;
+      try {
+        sinkTx = await sink.begin(good.map(toSinkRecord), offsets);
+      } catch (err) {
+        return failed(err);
+      }
+      const now = clock.now();
+      const hops: OutboundRecord[] = [];
+      for (const w of prepared?.work ?? []) if (w.poison) hops.push(hop(w, w.poison, now));
+      for (const [i, err] of sinkTx.rejected) hops.push(hop(good[i]!, err, now));
+      // Hops first: a crash after this and before the sink commit repeats them, never loses them.
+      if (hops.length) {
+        const written = await writeBatch(tx, hops, []);
+        if (!written.ok) {
+          await sinkTx.rollback();
+          return written;
+        }
+      }
+      try {
+        await sinkTx.commit();
+      } catch (err) {
+        return failed(err);
+      }
+      tx.hooks.crashPoint?.('after-db-commit');
+      tx.consumer.commitAsync(offsets); // for lag tools only: the sink's offsets are the truth
+      if (prepared) {
+        metrics.sinkRows.inc({ step: step.name, sink: sink.name }, good.length - sinkTx.rejected.size);
+        metrics.sinkSeconds.observe({ step: step.name, sink: sink.name }, (performance.now() - t0) / 1000);
+        metrics.recordsIn.inc({ step: step.name, source: 'input' }, prepared.batch.length);
+      }
+      return COMMITTED;
+    },
+    committed: () => undefined,
+  };
+}
