@@ -49,7 +49,7 @@ function tierOf(customerId: string): OrderEnriched['customerTier'] {
 }
 
 /** A stable pseudo-random number 0–99 per order (the demo's flaky lookups pick orders by it). */
-function bucket(id: string): number {
+export function bucket(id: string): number {
   let h = 7;
   for (const c of id) h = (h * 33 + c.charCodeAt(0)) >>> 0;
   return h % 100;

@@ -15,7 +15,8 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(fn, ms) {
-    const t = setTimeout(fn, ms);
+    // Node may fire a timer up to a millisecond early (it rounds); a retry must never be early.
+    const t = setTimeout(fn, ms + 1);
     return { cancel: () => clearTimeout(t) };
   },
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -63,7 +63,7 @@ export class DuePartitions {
         this.held.delete(tpKey(tp));
         this.resume([tp]);
       });
-    }, waitMs + 1);
+    }, waitMs);
     this.held.set(tpKey(tp), { tp, timer, since: r.timestamp });
   }
 

@@ -85,9 +85,14 @@ export class Worker {
     return this.step.name;
   }
 
-  /** Opens the strategy (the sink's pool) and runs the loop in the background until it stops. */
+  /** Opens the strategy (the sink's pool); the loop can then be advanced. */
+  open(): Promise<void> {
+    return this.strategy.open();
+  }
+
+  /** Opens the strategy and runs the loop in the background until it stops. */
   async start(): Promise<void> {
-    await this.strategy.open();
+    await this.open();
     this.running = this.runToEnd();
   }
 

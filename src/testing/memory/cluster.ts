@@ -27,6 +27,11 @@ export class MemoryCluster {
     return this.broker.stats;
   }
 
+  /** Records written so far over all topics (committed ones: inputs, outputs, hops). */
+  get written(): number {
+    return this.broker.topics.written;
+  }
+
   /** Idempotent; throws if the topic exists with another partition count. */
   createTopic(name: string, partitions: number): void {
     this.broker.createTopic(name, partitions);

@@ -81,9 +81,13 @@ export class Topics {
     return n % partitions;
   }
 
+  /** Records appended so far, over all topics: the test driver sees from it whether anything moved. */
+  written = 0;
+
   append(r: RoutedRecord): TopicPartitionOffset {
     const log = this.logs.get(r.topic)?.[r.partition];
     if (!log) throw new Error(`unknown partition ${r.topic} [${r.partition}]`);
+    this.written++;
     const offset = log.length;
     log.push({ ...r, offset, size: (r.key?.length ?? 0) + (r.value?.length ?? 0) });
     return { topic: r.topic, partition: r.partition, offset };

@@ -1,0 +1,77 @@
+// The Postgres sink's effect without Postgres: the same column mapping and text conversion, the
+// same one-row-per-key rule of a batch (RowWriter.dedupe), insert / upsert / version-guard
+// semantics, offsets claimed and stored with the rows. Of the constraints, only what the table's
+// definition makes certain is checked: key columns are NOT NULL (weir's DDL), so a null key is
+// rejected to the DLQ as Postgres would; type and check constraints need the real database.
+import type { TopicPartition, TopicPartitionOffset } from '../../kafka/types.ts';
+import type { Claim, SinkRecord, SinkTransaction, TransactionalSink } from '../../sinks/sink.ts';
+import { columnValue, resolveColumns, type Column } from '../../sinks/postgres/columns.ts';
+import { RowRejected, RowWriter, type Row } from '../../sinks/postgres/write.ts';
+import type { PlannedStep } from '../../topology/plan.ts';
+
+export type TableRow = Record<string, string | null>;
+
+export class MemoryPostgresSink implements TransactionalSink {
+  readonly name = 'postgres';
+  readonly columns: Column[];
+  private readonly sink: NonNullable<PlannedStep['postgres']>;
+  private readonly writer: RowWriter;
+  private readonly keyIdx: number[];
+  private readonly versionIdx: number;
+  /** Key (JSON of the key columns' text) → row, in first-insert order. */
+  private readonly table = new Map<string, Row>();
+  private readonly offsets = new Map<string, number>();
+
+  constructor(step: PlannedStep, schemaJson: unknown | undefined) {
+    this.sink = step.postgres!;
+    this.columns = resolveColumns(this.sink.columns, schemaJson);
+    this.writer = new RowWriter(this.sink, this.columns);
+    this.keyIdx = this.sink.key.map((k) => this.columns.findIndex((c) => c.name === k));
+    this.versionIdx = this.sink.version ? this.columns.findIndex((c) => c.name === this.sink.version) : -1;
+  }
+
+  get tableName(): string {
+    return this.sink.table;
+  }
+
+  /** The table's rows as column → Postgres text value. */
+  rows(): TableRow[] {
+    return [...this.table.values()].map((row) => Object.fromEntries(this.columns.map((c, i) => [c.name, row[i] ?? null])));
+  }
+
+  async open(): Promise<void> {}
+  async close(): Promise<void> {}
+
+  async claim(partitions: TopicPartition[]): Promise<Claim[]> {
+    return partitions.map((tp) => ({ ...tp, next: this.offsets.get(`${tp.topic}/${tp.partition}`) ?? null }));
+  }
+
+  release(): void {}
+
+  async begin(records: SinkRecord[], offsets: TopicPartitionOffset[]): Promise<SinkTransaction> {
+    const rejected = new Map<number, Error>();
+    const accepted: Row[] = [];
+    records.forEach((r, i) => {
+      const row = this.columns.map((c) => c.toText(columnValue(r, c.source)));
+      const nullKey = this.keyIdx.find((k) => row[k] === null);
+      if (nullKey !== undefined) rejected.set(i, new RowRejected('23502', `null value in column "${this.columns[nullKey]!.name}" of relation "${this.sink.table}" violates not-null constraint`));
+      else accepted.push(row);
+    });
+    return {
+      rejected,
+      commit: async () => {
+        for (const row of this.writer.dedupe(accepted)) this.apply(row);
+        for (const o of offsets) this.offsets.set(`${o.topic}/${o.partition}`, o.offset);
+      },
+      rollback: async () => undefined,
+    };
+  }
+
+  private apply(row: Row): void {
+    const key = JSON.stringify(this.keyIdx.map((i) => row[i]));
+    const existing = this.table.get(key);
+    if (!existing) this.table.set(key, row);
+    else if (this.sink.mode === 'insert') return;
+    else if (this.versionIdx < 0 || Number(existing[this.versionIdx]) < Number(row[this.versionIdx])) this.table.set(key, row);
+  }
+}
