@@ -28,6 +28,7 @@ const MODULES: Record<string, () => Promise<Module>> = {
   'dlq purge': dlq,
   'schema-json': topology,
   env: () => import('./commands/env.ts') as Promise<Module>,
+  test: () => import('./commands/test.ts') as Promise<Module>,
 };
 export const COMMAND_NAMES = Object.keys(MODULES);
 const known = (name: string) => Object.hasOwn(MODULES, name);

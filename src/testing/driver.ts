@@ -71,7 +71,7 @@ export class TopologyTestDriver {
     for (const step of steps) {
       const sink = step.kind === 'postgres' ? new MemoryPostgresSink(step, step.readerSchema ? schemaFile(root, step.readerSchema).json : undefined) : undefined;
       if (sink) tables.set(sink.tableName, sink);
-      const processor = step.kind === 'http' ? httpSender(step, { env: opts.env ?? {}, fetch: http.fetch, ...deliveryRecords(step) }) : undefined;
+      const processor = step.kind === 'http' ? httpSender(step, { env: opts.env ?? {}, fetch: http.fetchFor(step.name), ...deliveryRecords(step) }) : undefined;
       const worker = await Worker.create({ plan, step, root, clients: cluster.clients(), serde, logger, instanceId: 'test-driver', clock, ...(sink ? { sink } : {}), ...(processor ? { processor } : {}) });
       await worker.open();
       workers.push(worker);

@@ -18,8 +18,10 @@ export class SourceFile {
     readonly path: string,
     readonly text: string,
     diag: Diagnostics,
+    /** YAML merge keys (`<<: *anchor`): test files use them to vary one record. */
+    merge = false,
   ) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, merge });
     for (const e of this.doc.errors) {
       // Point at the offending token, not at the indentation before it.
       let at = e.pos[0];

@@ -8,6 +8,8 @@ export interface ScriptedResponse {
 }
 
 export interface HttpDelivery {
+  /** The HTTP sink step that sent it. */
+  step: string;
   url: string;
   method: string;
   headers: Record<string, string>;
@@ -26,14 +28,16 @@ export class ScriptedHttp {
     return this;
   }
 
-  /** A fetch for the sink: nothing leaves the process. */
-  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const answer = this.script.shift() ?? { status: 200 };
-    const headers = Object.fromEntries(Object.entries((init?.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
-    const text = typeof init?.body === 'string' ? init.body : '';
-    this.deliveries.push({ url: String(input), method: init?.method ?? 'GET', headers, body: text ? JSON.parse(text) : undefined, status: answer.status });
-    return new Response(answer.body ?? null, { status: answer.status, headers: answer.headers ?? {} });
-  };
+  /** A fetch for one HTTP sink step: nothing leaves the process. */
+  fetchFor(step: string): typeof fetch {
+    return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const answer = this.script.shift() ?? { status: 200 };
+      const headers = Object.fromEntries(Object.entries((init?.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
+      const text = typeof init?.body === 'string' ? init.body : '';
+      this.deliveries.push({ step, url: String(input), method: init?.method ?? 'GET', headers, body: text ? JSON.parse(text) : undefined, status: answer.status });
+      return new Response(answer.body ?? null, { status: answer.status, headers: answer.headers ?? {} });
+    };
+  }
 
   /** Requests answered with a 2xx. */
   get delivered(): HttpDelivery[] {

@@ -9,7 +9,28 @@ import { columnValue, resolveColumns, type Column } from '../../sinks/postgres/c
 import { RowRejected, RowWriter, type Row } from '../../sinks/postgres/write.ts';
 import type { PlannedStep } from '../../topology/plan.ts';
 
-export type TableRow = Record<string, string | null>;
+/** A row as a reader gets it: numbers, exact numeric strings, lists for arrays, parsed JSON, ISO timestamps. */
+export type TableRow = Record<string, unknown>;
+
+/** Postgres text input (what the sink sends) back to a value, by column type. */
+function fromText(type: string, text: string | null): unknown {
+  if (text === null) return null;
+  const t = type.toLowerCase();
+  if (t.endsWith('[]')) return parseArray(text);
+  if (t === 'json' || t === 'jsonb') return JSON.parse(text);
+  if (t === 'boolean') return text === 'true' || text === 't';
+  if (/^(smallint|integer|int|int2|int4|bigint|int8|real|double precision|float4|float8)$/.test(t)) return Number(text);
+  if (t === 'bytea') return Buffer.from(text.replace(/^\\x/, ''), 'hex');
+  return text;
+}
+
+/** `{"a","b",NULL}` (the sink's array literal) → ['a', 'b', null]. */
+function parseArray(text: string): Array<string | null> {
+  const out: Array<string | null> = [];
+  const re = /"((?:[^"\\]|\\.)*)"|NULL/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1] === undefined ? null : m[1].replace(/\\(.)/g, '$1'));
+  return out;
+}
 
 export class MemoryPostgresSink implements TransactionalSink {
   readonly name = 'postgres';
@@ -34,9 +55,9 @@ export class MemoryPostgresSink implements TransactionalSink {
     return this.sink.table;
   }
 
-  /** The table's rows as column → Postgres text value. */
+  /** The table's rows, column → value, in the order they were first inserted. */
   rows(): TableRow[] {
-    return [...this.table.values()].map((row) => Object.fromEntries(this.columns.map((c, i) => [c.name, row[i] ?? null])));
+    return [...this.table.values()].map((row) => Object.fromEntries(this.columns.map((c, i) => [c.name, fromText(c.type, row[i] ?? null)])));
   }
 
   async open(): Promise<void> {}
