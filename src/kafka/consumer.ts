@@ -4,7 +4,7 @@
 import RdKafka from '@confluentinc/kafka-javascript';
 import type { Logger } from '../observability/logger.ts';
 import { baseConfig, forwardClientLogs, type KafkaConnection } from './client-config.ts';
-import { KAFKA_CODES, toKafkaError } from './errors.ts';
+import { KAFKA_CODES, KafkaError, toKafkaError } from './errors.ts';
 import type { StepConsumer } from './ports.ts';
 import type { Header, InboundRecord, IsolationLevel, TopicPartition, TopicPartitionOffset } from './types.ts';
 
@@ -71,6 +71,7 @@ export class KafkaConsumer implements StepConsumer {
   /** Once closing, rebalances complete immediately (nobody is left to complete them), and may fail. */
   private closing = false;
   private readonly eofListeners = new Set<(tp: TopicPartitionOffset) => void>();
+  private subscription: string[] = [];
 
   private constructor(
     readonly native: RdKafka.KafkaConsumer,
@@ -153,6 +154,7 @@ export class KafkaConsumer implements StepConsumer {
   }
 
   subscribe(topics: string[]): void {
+    this.subscription = topics;
     this.native.subscribe(topics);
   }
 
@@ -170,10 +172,15 @@ export class KafkaConsumer implements StepConsumer {
   consume(max: number, timeoutMs: number): Promise<InboundRecord[]> {
     this.native.setDefaultConsumeTimeout(timeoutMs);
     return new Promise((resolve, reject) =>
-      this.native.consume(max, (err, messages) =>
-        err ? reject(toKafkaError(err, 'consume')) : resolve(messages.map(toInbound)),
-      ),
+      this.native.consume(max, (err, messages) => (err ? reject(this.consumeError(err)) : resolve(messages.map(toInbound)))),
     );
+  }
+
+  /** librdkafka's poll error does not say which topic is missing: name the subscription. */
+  private consumeError(err: unknown): Error {
+    const e = toKafkaError(err, 'consume');
+    if (e.code !== KAFKA_CODES.unknownTopic || this.subscription.length === 0) return e;
+    return new KafkaError(e.kind, 'consume', e.code, `${e.message.replace(/^consume: /, '').replace(/ \(code \d+\)$/, '')} — subscribed to ${this.subscription.join(', ')}; \`weir deploy\` creates the topology's topics`);
   }
 
   pause(partitions: TopicPartition[]): void {

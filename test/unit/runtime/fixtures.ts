@@ -188,7 +188,26 @@ export async function setup(opts: Setup = {}) {
     throw new Error(`${what}: not reached within ${max} steps (state ${loop.state}); last transitions: ${transitions.slice(-16).join(', ')}`);
   }
 
+  /** Another replica of the step on the same cluster (a second group member), with its own transitions. */
+  async function replica(instanceId: string) {
+    const seen: string[] = [];
+    const other = await Worker.create({
+      plan,
+      step,
+      root,
+      clients: cluster.clients(),
+      serde: opts.serde ?? new AvroSerde(new MemoryRegistry()),
+      logger: pino({ level: 'silent' }),
+      instanceId,
+      clock,
+      hooks: { onTransition: (from, to) => void seen.push(`${from}→${to}`) },
+      processor: opts.processor ?? echo,
+    });
+    return { loop: other.loop, transitions: seen };
+  }
+
   return {
+    replica,
     plan,
     step,
     clock,
