@@ -56,7 +56,7 @@ export const TABLE: Record<State, Row> = {
   collecting: { next: ['processing', 'settling', 'rebalancing', 'collecting', 'producing', 'closing'], failure: { abortable: 'collecting', retriable: 'collecting', indefinite: 'collecting', fenced: 'rejoining', fatal: 'stopped' } },
   // A registry outage: the records are fine, try them again later.
   processing: { next: ['settling', 'producing'], failure: { retriable: 'rewinding', indefinite: 'rewinding', abortable: 'rewinding', fenced: 'rejoining', fatal: 'stopped' } },
-  settling: { next: ['producing', 'collecting', 'rebalancing', 'closing', 'rewinding'], failure: TRANSACTION },
+  settling: { next: ['producing', 'collecting', 'rebalancing', 'closing'], failure: TRANSACTION },
   producing: { next: ['collecting', 'settling'], failure: TRANSACTION },
   // An abort that fails leaves the outcome unknown: replace the producer.
   aborting: { next: ['rewinding'], failure: { abortable: 'replacing', retriable: 'replacing', indefinite: 'replacing', fenced: 'rejoining', fatal: 'stopped' } },
@@ -116,4 +116,11 @@ export class Lifecycle {
     this.current = next;
     this.onTransition(from, next, reason);
   }
+}
+
+/** The table as Markdown, for docs/runtime.md (written by `npm run gen:docs`, checked by a unit test). */
+export function lifecycleMarkdown(): string {
+  const kinds: FailureKind[] = ['abortable', 'retriable', 'indefinite', 'fenced', 'fatal'];
+  const rows = (Object.keys(TABLE) as State[]).map((s) => `| \`${s}\` | ${TABLE[s].next.map((n) => `\`${n}\``).join(', ') || '—'} | ${kinds.map((k) => (TABLE[s].failure[k] ? `\`${TABLE[s].failure[k]}\`` : '—')).join(' | ')} |`);
+  return [`| state | next on success | ${kinds.join(' | ')} |`, `|---|---|${kinds.map(() => '---').join('|')}|`, ...rows].join('\n');
 }

@@ -1,23 +1,25 @@
 // Shared setup of the worker-core tests: a compiled one-step topology over the in-memory cluster,
-// a Worker built on counted clients, and helpers that drive its loop one state at a time (bounded,
+// a Worker built on counted clients (fakes.ts), and helpers that drive its loop one state at a time (bounded,
 // failing with the trail of transitions when the expected state never comes).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { KafkaClients, StepConsumer, StepProducer } from '../../../src/kafka/ports.ts';
 import type { WorkerHooks } from '../../../src/runtime/hooks.ts';
 import type { State } from '../../../src/runtime/lifecycle.ts';
 import type { Processor } from '../../../src/runtime/processors.ts';
 import { Worker } from '../../../src/runtime/worker.ts';
-import { AvroSerde, type SchemaSource } from '../../../src/schema/serde.ts';
-import type { SinkRecord, SinkTransaction, TransactionalSink } from '../../../src/sinks/sink.ts';
+import { AvroSerde } from '../../../src/schema/serde.ts';
+import type { TransactionalSink } from '../../../src/sinks/sink.ts';
 import { VirtualClock } from '../../../src/testing/clock.ts';
 import { MemoryCluster } from '../../../src/testing/memory/cluster.ts';
 import { MemoryRegistry } from '../../../src/testing/memory/registry.ts';
 import { compileTopology } from '../../../src/topology/compile/index.ts';
 import { formatDiagnostic } from '../../../src/topology/diagnostics.ts';
 import type { Plan, PlannedStep } from '../../../src/topology/plan.ts';
+import { countingClients } from './fakes.ts';
+
+export { FakeSink, firstCalls, flakyRegistry } from './fakes.ts';
 
 export const IN = 'in';
 export const OUT = 'out';
@@ -66,71 +68,6 @@ ${body}    batch: { records: ${opts.records ?? 500}, time: 100ms }
   if (!plan) throw new Error(`test topology does not compile:\n${diagnostics.map(formatDiagnostic).join('\n')}`);
   return { plan, step: plan.steps[0]!, root };
 }
-
-/** Counts the clients a worker creates and which of them it disconnected (same objects: the memory producer checks its consumer's class). */
-export function countingClients(inner: KafkaClients) {
-  const made = { consumers: [] as StepConsumer[], producers: [] as StepProducer[] };
-  const closed = new Set<object>();
-  const track = <T extends { disconnect(): Promise<void> }>(client: T): T => {
-    const disconnect = client.disconnect.bind(client);
-    client.disconnect = async () => {
-      closed.add(client);
-      await disconnect();
-    };
-    return client;
-  };
-  // While held, commitTransaction waits: the transaction stays in flight at the broker too.
-  let held: { until: Promise<void>; release: () => void } | undefined;
-  const commits = {
-    hold() {
-      let release = () => {};
-      const until = new Promise<void>((resolve) => (release = resolve));
-      held = { until, release };
-    },
-    release() {
-      const h = held;
-      held = undefined;
-      h?.release();
-    },
-  };
-  const clients: KafkaClients = {
-    ...inner,
-    consumer: async (opts) => {
-      const c = track(await inner.consumer(opts));
-      made.consumers.push(c);
-      return c;
-    },
-    producer: async (opts) => {
-      const p = track(await inner.producer(opts));
-      const commit = p.commitTransaction.bind(p);
-      p.commitTransaction = async (ms) => {
-        if (held) await held.until;
-        await commit(ms);
-      };
-      made.producers.push(p);
-      return p;
-    },
-  };
-  const open = () => [...made.consumers, ...made.producers].filter((c) => !closed.has(c)).length;
-  return { clients, made, open, commits };
-}
-
-/** A registry whose schemaById rejects with `failure()` whenever `down(id)` says so (an outage), else answers. */
-export function flakyRegistry(registry: MemoryRegistry, down: (id: number) => boolean, failure: () => Error): SchemaSource & { calls: number[] } {
-  const source = {
-    calls: [] as number[],
-    async schemaById(id: number) {
-      source.calls.push(id);
-      if (down(id)) throw failure();
-      return registry.schemaById(id);
-    },
-    lookup: (subject: string, text: string) => registry.lookup(subject, text),
-  };
-  return source;
-}
-
-/** Down for the first `n` calls. */
-export const firstCalls = (n: number) => () => n-- > 0;
 
 /** Maps every record to `{ n, out: true }` on `out`, keeping the key. */
 export const echo: Processor = (r) => [{ value: { n: (r.value as { n: number }).n, out: true } }];
@@ -220,6 +157,10 @@ export async function setup(opts: Setup = {}) {
     commits: counted.commits,
     openClients: counted.open,
     until,
+    /** Exactly `n` steps (or until stopped). */
+    async steps(n: number): Promise<void> {
+      for (let i = 0; i < n && loop.state !== 'stopped'; i++) await loop.advance();
+    },
     /** Until the loop found nothing to do with nothing in flight. */
     idle: () => until(() => loop.idle, 'idle'),
     /** Until the loop is in `state` (after at least one step). */
@@ -243,39 +184,3 @@ export const flush = () => new Promise<void>((resolve) => setImmediate(resolve))
 export type Harness = Awaited<ReturnType<typeof setup>>;
 
 export const range = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
-
-/** A transactional sink in memory: rows and next offsets stored together at commit; failures queued per call. */
-export class FakeSink implements TransactionalSink {
-  readonly name = 'fake';
-  readonly rows: SinkRecord[] = [];
-  /** Next offset per "topic/partition", as committed with the rows. */
-  readonly offsets = new Map<string, number>();
-  readonly failBegin: Error[] = [];
-  readonly failCommit: Error[] = [];
-  begun = 0;
-  rolledBack = 0;
-
-  async open(): Promise<void> {}
-  async close(): Promise<void> {}
-  release(): void {}
-
-  async claim(partitions: Array<{ topic: string; partition: number }>) {
-    return partitions.map((tp) => ({ ...tp, next: this.offsets.get(`${tp.topic}/${tp.partition}`) ?? null }));
-  }
-
-  async begin(records: SinkRecord[], offsets: Array<{ topic: string; partition: number; offset: number }>): Promise<SinkTransaction> {
-    this.begun++;
-    const failure = this.failBegin.shift();
-    if (failure) throw failure;
-    return {
-      rejected: new Map(),
-      commit: async () => {
-        const f = this.failCommit.shift();
-        if (f) throw f;
-        this.rows.push(...records);
-        for (const o of offsets) this.offsets.set(`${o.topic}/${o.partition}`, o.offset);
-      },
-      rollback: async () => void this.rolledBack++,
-    };
-  }
-}

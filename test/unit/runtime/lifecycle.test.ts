@@ -11,10 +11,11 @@ const STATES = Object.keys(TABLE) as State[];
 const KINDS: FailureKind[] = ['abortable', 'retriable', 'indefinite', 'fenced', 'fatal'];
 const kafka = (kind: KafkaErrorKind) => new KafkaError(kind, 'transaction.commit', undefined, `a ${kind} failure`);
 
-const REJOIN = { abortable: 'rejoining', retriable: 'rejoining', indefinite: 'rejoining', fenced: 'rejoining', fatal: 'stopped' };
-const TRANSACTION = { abortable: 'aborting', retriable: 'aborting', indefinite: 'replacing', fenced: 'rejoining', fatal: 'stopped' };
+type Row = Partial<Record<FailureKind, State>>;
+const REJOIN: Row = { abortable: 'rejoining', retriable: 'rejoining', indefinite: 'rejoining', fenced: 'rejoining', fatal: 'stopped' };
+const TRANSACTION: Row = { abortable: 'aborting', retriable: 'aborting', indefinite: 'replacing', fenced: 'rejoining', fatal: 'stopped' };
 /** Where each failure leads; absent: the state cannot fail (fail() is a bug there). */
-const FAILURES: Record<State, Partial<Record<FailureKind, State>>> = {
+const FAILURES: Record<State, Row> = {
   starting: REJOIN,
   rebalancing: REJOIN,
   collecting: { abortable: 'collecting', retriable: 'collecting', indefinite: 'collecting', fenced: 'rejoining', fatal: 'stopped' },
@@ -27,7 +28,7 @@ const FAILURES: Record<State, Partial<Record<FailureKind, State>>> = {
   rejoining: {},
   closing: {},
   stopped: {},
-} as Record<State, Partial<Record<FailureKind, State>>>;
+};
 
 type Step = { go: State } | { fail: FailureKind };
 

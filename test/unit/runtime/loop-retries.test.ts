@@ -7,7 +7,7 @@ import { RetryableError } from '../../../src/runtime/api.ts';
 import { headerText } from '../../../src/runtime/headers.ts';
 import type { Processor } from '../../../src/runtime/processors.ts';
 import { RETRY_HEADERS } from '../../../src/retry/envelope.ts';
-import { range, setup } from './fixtures.ts';
+import { setup } from './fixtures.ts';
 
 const ORDERED = '{ delays: [1s], preserveKeyOrder: true }';
 
@@ -59,7 +59,7 @@ describe('worker loop: ordered retries across an abort', () => {
     expect(h.committed()).toBe(2);
 
     // Not due yet: the tier partition is held, nothing comes out however often the loop goes round.
-    await h.until(() => false, 'nothing due', 10).catch(() => undefined);
+    await h.steps(10);
     expect(h.outputs()).toEqual([]);
 
     h.clock.fireUntil(h.clock.now() + 1_001);
@@ -84,6 +84,5 @@ describe('worker loop: ordered retries across an abort', () => {
     h.clock.fireUntil(h.clock.now() + 1_001);
     await h.until(() => h.outputs().length >= 4, 'the chain drained');
     expect(h.outputs()).toEqual([4, 1, 2, 3]);
-    expect(range(4).length).toBe(4);
   });
 });

@@ -155,7 +155,7 @@ describe('worker loop: hooks', () => {
 
   it('commitLastProcessed: the batch commits the last processed offset, not the next one', async () => {
     const atSettle: Array<number | undefined> = [];
-    const h = await setup({ records: 2, hooks: { commitLastProcessed: true, onTransition: (from, to) => from === 'settling' && atSettle.push(h.committed()) } });
+    const h = await setup({ records: 2, hooks: { commitLastProcessed: true, onTransition: (from) => from === 'settling' && atSettle.push(h.committed()) } });
     h.input(range(5));
     await h.until(() => h.transitions.at(-1) === 'collecting→settling', 'the last batch settling');
     await h.loop.advance();
