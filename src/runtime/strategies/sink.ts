@@ -45,7 +45,10 @@ export function sinkStrategy(step: PlannedStep, io: StepIO, sink: TransactionalS
     open: () => sink.open(),
     close: () => sink.close(),
     async startPositions(partitions: TopicPartition[]) {
-      const claims = await sink.claim(partitions);
+      // An unreachable database is transient (rejoin and try again); a claim taken over is fencing.
+      const claims = await sink.claim(partitions).catch((err: unknown) => {
+        throw err instanceof SinkFenced ? err : new TransientFailure(err);
+      });
       return claims.map((c) => (c.next === null ? { topic: c.topic, partition: c.partition } : { topic: c.topic, partition: c.partition, offset: c.next }));
     },
     released: (partitions) => sink.release(partitions),

@@ -78,6 +78,7 @@ export class FakeSink implements TransactionalSink {
   /** Next offset per "topic/partition", as committed with the rows. */
   readonly offsets = new Map<string, number>();
   readonly failBegin: Error[] = [];
+  readonly failClaim: Error[] = [];
   readonly failCommit: Error[] = [];
   begun = 0;
   rolledBack = 0;
@@ -87,6 +88,8 @@ export class FakeSink implements TransactionalSink {
   release(): void {}
 
   async claim(partitions: TopicPartition[]): Promise<Claim[]> {
+    const failure = this.failClaim.shift();
+    if (failure) throw failure;
     return partitions.map((tp) => ({ ...tp, next: this.offsets.get(`${tp.topic}/${tp.partition}`) ?? null }));
   }
 

@@ -74,7 +74,6 @@ export const echo: Processor = (r) => [{ value: { n: (r.value as { n: number }).
 
 export interface Setup extends TopologyOptions {
   processor?: Processor;
-  sink?: boolean;
   fakeSink?: TransactionalSink;
   serde?: AvroSerde;
   hooks?: WorkerHooks;
@@ -118,7 +117,7 @@ export async function setup(opts: Setup = {}) {
   /** Advances until `done()` holds after a step; fails after `max` steps with the trail. */
   async function until(done: () => boolean, what: string, max = 200): Promise<void> {
     for (let i = 0; i < max; i++) {
-      if (loop.state === 'stopped') break;
+      if (loop.state === 'stopped') break; // advance() would throw: a bug, not a step
       await loop.advance();
       if (done()) return;
     }

@@ -56,6 +56,16 @@ describe('worker loop: sink strategy', () => {
     expect(h.committed()).toBe(3);
   });
 
+  it('claiming partitions fails on an unreachable database: rebalancing → rejoining (not stopped), then it claims and writes', async () => {
+    const { h, sink, rows } = await sinkSetup();
+    h.input(range(3));
+    sink.failClaim.push(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+    await h.idle();
+    expect(h.transitions.slice(0, 5)).toEqual(['starting→rebalancing', 'rebalancing→rejoining', 'rejoining→starting', 'starting→rebalancing', 'rebalancing→collecting']);
+    expect(h.loop.failure).toBeUndefined();
+    expect(rows()).toEqual(range(3));
+  });
+
   it("after a rejoin the partitions start at the sink's offsets, not the group's (its lag commit was lost)", async () => {
     const { h, sink, rows } = await sinkSetup();
     h.input(range(3));
