@@ -1,6 +1,7 @@
 // The librdkafka-backed KafkaClients: what `weir run` gives its workers.
 import { KafkaAdmin } from './admin.ts';
 import type { KafkaConnection } from './client-config.ts';
+import { isKafkaError, isRefusal, KafkaError } from './errors.ts';
 import { KafkaConsumer } from './consumer.ts';
 import type { KafkaClients } from './ports.ts';
 import { KafkaProducer } from './producer.ts';
@@ -32,14 +33,14 @@ export function rdkafkaClients(conn: KafkaConnection): KafkaClients {
     async untilStable(partitions, timeoutMs) {
       const own = KafkaAdmin.create(conn);
       try {
-        await own.untilStable(partitions, timeoutMs);
+        await own.untilStable(partitions, timeoutMs).catch(transient('untilStable'));
       } finally {
         own.disconnect();
       }
     },
     async readToEnd(partitions, onRecord) {
       const topics = [...new Set(partitions.map((p) => p.topic))];
-      await readToEnd(conn, topics, { partitions, onRecord });
+      await readToEnd(conn, topics, { partitions, onRecord }).catch(transient('readToEnd'));
     },
     async close() {
       admin?.disconnect();
@@ -47,3 +48,16 @@ export function rdkafkaClients(conn: KafkaConnection): KafkaClients {
     },
   };
 }
+
+/**
+ * The worker reads the ordered-retry state with admin calls and a reader of its own: unless the
+ * cluster refuses us, their failures (a broker restarting, a read that did not reach the end in
+ * time) are transient for the worker — it rejoins and reads again — whatever an admin tool would
+ * make of them.
+ */
+const transient =
+  (operation: string) =>
+  (err: unknown): never => {
+    if (isKafkaError(err) && (err.kind !== 'fatal' || isRefusal(err.code))) throw err;
+    throw new KafkaError('retriable', operation, isKafkaError(err) ? err.code : undefined, (err as Error)?.message ?? String(err));
+  };

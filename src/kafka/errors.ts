@@ -86,6 +86,11 @@ export function classifyKafkaError(raw: RawKafkaError, operation: string): Kafka
   return operation === 'consume' ? 'retriable' : 'fatal';
 }
 
+/** A refusal no retry mends (denied, authentication, invalid configuration). */
+export function isRefusal(code: number | undefined): boolean {
+  return code !== undefined && FATAL_CODES.has(code);
+}
+
 export function toKafkaError(raw: unknown, operation: string): KafkaError {
   if (raw instanceof KafkaError) return raw;
   const r = (typeof raw === 'object' && raw !== null ? raw : { message: String(raw) }) as RawKafkaError;
