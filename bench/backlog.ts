@@ -7,7 +7,8 @@ import { fmt, type SuiteResult } from './report.ts';
 const PARTITIONS = 6;
 const BACKLOGS = [100_000, Number(process.env.BENCH_BACKLOG ?? 1_000_000)];
 
-const topology = (input: string, output: string) => pipeTopology({ pipeline: 'bench-backlog', step: 'backlog', input, output, partitions: PARTITIONS });
+const topology = (input: string, output: string) =>
+  pipeTopology({ pipeline: 'bench-backlog', step: 'backlog', input, output, partitions: PARTITIONS });
 
 interface Drain {
   backlog: number;

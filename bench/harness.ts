@@ -77,7 +77,11 @@ export const EVENT = parseAvroSchema(readFileSync(join(FIXTURES, 'schemas', 'Eve
 export async function eventEncoder(topic: string): Promise<(i: number) => OutboundRecord> {
   const found = await new RegistryClient(settings().SCHEMA_REGISTRY_URL).lookup(`${topic}-value`, EVENT.text);
   if (!found) throw new Error(`schema not registered for ${topic}`);
-  return (i) => ({ topic, key: `k${i % 1000}`, value: encodeAvro(EVENT.type, found.id, { id: `e${i}`, key: `k${i % 1000}`, seq: i, payload: 'x'.repeat(64) }, `${topic}-value`) });
+  return (i) => ({
+    topic,
+    key: `k${i % 1000}`,
+    value: encodeAvro(EVENT.type, found.id, { id: `e${i}`, key: `k${i % 1000}`, seq: i, payload: 'x'.repeat(64) }, `${topic}-value`),
+  });
 }
 
 /** Writes `count` Event records (e0 … e<count-1>) to `topic` as fast as the producer takes them: a backlog. */
@@ -90,7 +94,12 @@ export async function produceBacklog(topic: string, count: number): Promise<void
 }
 
 /** Produces `rate` records/s for `seconds` (calling `onSend(i)` just before each); returns the count. */
-export async function producePaced(encode: (i: number) => OutboundRecord, rate: number, seconds: number, onSend: (i: number) => void = () => {}): Promise<number> {
+export async function producePaced(
+  encode: (i: number) => OutboundRecord,
+  rate: number,
+  seconds: number,
+  onSend: (i: number) => void = () => {},
+): Promise<number> {
   const producer = await KafkaProducer.connect(kafka(), { name: 'bench-paced', lingerMs: 1, extra: { partitioner: 'murmur2_random' } });
   const total = Math.round(rate * seconds);
   const started = Date.now();
@@ -116,7 +125,10 @@ export interface Proc {
 
 export function spawnProc(args: string[], env: Record<string, string> = {}): Proc {
   const s = settings();
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...s, WEIR_LOG_LEVEL: 'info', WEIR_METRICS_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...s, WEIR_LOG_LEVEL: 'info', WEIR_METRICS_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const assigned = new Promise<void>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -144,7 +156,16 @@ export function spawnProc(args: string[], env: Record<string, string> = {}): Pro
   };
 }
 
-export const weirRun = (p: Project, extra: string[] = [], env: Record<string, string> = {}) => spawnProc([WEIR, 'run', p.file, '--instance-id', 'bench', ...extra], env);
+export const weirRun = (p: Project, extra: string[] = [], env: Record<string, string> = {}, bin = WEIR) =>
+  spawnProc([bin, 'run', p.file, '--instance-id', 'bench', ...extra], env);
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; clock ticks of 10 ms). */
+export function cpuMs(pid: number | undefined): number {
+  const stat = `/proc/${pid}/stat`;
+  if (pid === undefined || !existsSync(stat)) return NaN;
+  const fields = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 /** Resolves when `group` has committed the end of every partition of `topic`; returns the time. */
 export async function drained(group: string, topic: string, timeoutMs = 600_000): Promise<number> {
@@ -170,14 +191,24 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Reads `topic` from the start (`read_committed`) until `count` Event values arrived or `timeoutMs` passed. */
-export async function readEvents(topic: string, partitions: number, count: number, timeoutMs: number): Promise<Array<{ id: string; payload: string }>> {
-  const consumer = await KafkaConsumer.connect(kafka(), { name: 'bench-reader', groupId: `bench-reader-${Date.now()}`, isolation: 'read_committed' });
+export async function readEvents(
+  topic: string,
+  partitions: number,
+  count: number,
+  timeoutMs: number,
+): Promise<Array<{ id: string; payload: string }>> {
+  const consumer = await KafkaConsumer.connect(kafka(), {
+    name: 'bench-reader',
+    groupId: `bench-reader-${Date.now()}`,
+    isolation: 'read_committed',
+  });
   consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: -2 })));
   const out: Array<{ id: string; payload: string }> = [];
   const deadline = Date.now() + timeoutMs;
   try {
     while (out.length < count && Date.now() < deadline) {
-      for (const r of await consumer.consume(5_000, 100)) out.push(EVENT.type.fromBuffer(r.value!.subarray(5)) as { id: string; payload: string });
+      for (const r of await consumer.consume(5_000, 100))
+        out.push(EVENT.type.fromBuffer(r.value!.subarray(5)) as { id: string; payload: string });
     }
   } finally {
     await consumer.disconnect();

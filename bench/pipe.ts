@@ -5,7 +5,20 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { KafkaAdmin } from '../src/kafka/admin.ts';
 import { KafkaConsumer } from '../src/kafka/consumer.ts';
-import { drained, EVENT, eventEncoder, kafka, percentile, pipeTopology, produceBacklog, producePaced, project, settings, spawnProc, weirRun } from './harness.ts';
+import {
+  drained,
+  EVENT,
+  eventEncoder,
+  kafka,
+  percentile,
+  pipeTopology,
+  produceBacklog,
+  producePaced,
+  project,
+  settings,
+  spawnProc,
+  weirRun,
+} from './harness.ts';
 import { fmt, type SuiteResult } from './report.ts';
 
 const BATCHES = [100, 1_000, 10_000];
@@ -14,7 +27,14 @@ const TSX = createRequire(import.meta.url).resolve('tsx/esm');
 const RAW_PIPE = fileURLToPath(new URL('./raw-pipe.ts', import.meta.url));
 
 const topology = (input: string, output: string, step: string, batch: number) =>
-  pipeTopology({ pipeline: 'bench', step, input, output, partitions: PARTITIONS, options: [`batch: { records: ${batch}, bytes: 64MiB, time: 100ms }`, 'retry: { delays: [1m] }'] });
+  pipeTopology({
+    pipeline: 'bench',
+    step,
+    input,
+    output,
+    partitions: PARTITIONS,
+    options: [`batch: { records: ${batch}, bytes: 64MiB, time: 100ms }`, 'retry: { delays: [1m] }'],
+  });
 
 interface Run {
   rate: number;
@@ -37,7 +57,12 @@ async function rawRun(id: string, input: string, batch: number, n: number): Prom
   await admin.createTopics([{ name: output, partitions: PARTITIONS }]);
   admin.disconnect();
   const group = `bench-raw-${id}-${batch}`;
-  return measure(() => spawnProc(['--import', TSX, RAW_PIPE, settings().KAFKA_BOOTSTRAP_SERVERS, input, output, group, String(batch)]), group, input, n);
+  return measure(
+    () => spawnProc(['--import', TSX, RAW_PIPE, settings().KAFKA_BOOTSTRAP_SERVERS, input, output, group, String(batch)]),
+    group,
+    input,
+    n,
+  );
 }
 
 async function weirRunFor(id: string, input: string, batch: number, n: number, delivery: 'exactly-once' | 'at-least-once'): Promise<Run> {
@@ -47,7 +72,12 @@ async function weirRunFor(id: string, input: string, batch: number, n: number, d
 }
 
 /** Produces at `rate`/s for `seconds` and measures send → read_committed receive per record. */
-async function latency(id: string, batch: number, rate: number, seconds: number): Promise<{ p50: number; p99: number; received: number; sent: number }> {
+async function latency(
+  id: string,
+  batch: number,
+  rate: number,
+  seconds: number,
+): Promise<{ p50: number; p99: number; received: number; sent: number }> {
   const input = `bench.lat.in.${id}`;
   const output = `bench.lat.out.${id}`;
   const p = await project(topology(input, output, 'pipe-latency', batch));
@@ -98,7 +128,13 @@ export async function pipeSuite(n = Number(process.env.BENCH_RECORDS ?? 200_000)
   process.stdout.write(`${fmt(alo.rate)}/s\n  latency at ${fmt(fastest.eos.rate / 2)}/s … `);
   const lat = await latency(id, fastest.batch, fastest.eos.rate / 2, 15);
   process.stdout.write(`p50 ${lat.p50} ms, p99 ${lat.p99} ms\n`);
-  const data = { records: n, partitions: PARTITIONS, rows, alo: { batch: fastest.batch, ...alo }, latency: { batch: fastest.batch, rate: fastest.eos.rate / 2, ...lat } };
+  const data = {
+    records: n,
+    partitions: PARTITIONS,
+    rows,
+    alo: { batch: fastest.batch, ...alo },
+    latency: { batch: fastest.batch, rate: fastest.eos.rate / 2, ...lat },
+  };
   const markdown = `${n.toLocaleString('en-US')} Avro records (≈100 B) on ${PARTITIONS} partitions, each pipe a separate process on the local single-node broker.
 
 | batch | EOS / raw | EOS records/s | raw records/s | EOS peak RSS | raw peak RSS |

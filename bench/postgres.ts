@@ -9,7 +9,17 @@ import type { PlannedStep } from '../src/topology/plan.ts';
 import { settings } from './harness.ts';
 import { fmt, type SuiteResult } from './report.ts';
 
-const SCHEMA = { type: 'record', name: 'Event', fields: [{ name: 'id', type: 'string' }, { name: 'key', type: 'string' }, { name: 'seq', type: 'long' }, { name: 'payload', type: 'string' }, { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } }] };
+const SCHEMA = {
+  type: 'record',
+  name: 'Event',
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'key', type: 'string' },
+    { name: 'seq', type: 'long' },
+    { name: 'payload', type: 'string' },
+    { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+  ],
+};
 
 function sinkFor(table: string, mode: 'insert' | 'upsert'): NonNullable<PlannedStep['postgres']> {
   return {
@@ -38,7 +48,14 @@ async function run(client: pg.Client, mode: 'insert' | 'upsert', strategy: Write
   const group = `bench-${table}`;
   const [claim] = await claimPartitions(client, group, [{ topic: 'bench', partition: 0 }]);
   const writer = new RowWriter(sink, columns, strategy);
-  const rowOf = (i: number): Row => columns.map((c) => c.toText({ $eventId: `bench:${i}`, id: `e${i}`, key: `k${i % 10_000}`, seq: i, payload: 'x'.repeat(64), at: 1_795_380_000_000 + i }[c.source === '$eventId' ? '$eventId' : c.source]));
+  const rowOf = (i: number): Row =>
+    columns.map((c) =>
+      c.toText(
+        { $eventId: `bench:${i}`, id: `e${i}`, key: `k${i % 10_000}`, seq: i, payload: 'x'.repeat(64), at: 1_795_380_000_000 + i }[
+          c.source === '$eventId' ? '$eventId' : c.source
+        ],
+      ),
+    );
   const t0 = performance.now();
   for (let start = 0; start < n; start += batch) {
     const rows = Array.from({ length: Math.min(batch, n - start) }, (_, j) => rowOf(start + j));

@@ -28,7 +28,8 @@ export function stageOf(frame: ProfileNode['callFrame']): string {
   if (f === '(program)') return 'native (librdkafka binding, V8)';
   if (url.includes('/node_modules/avsc/') || url.includes('/src/schema/')) return 'Avro decode/encode';
   if (url.includes('/node_modules/@confluentinc/') || url.includes('/src/kafka/')) return 'Kafka client (JS side)';
-  if (url.includes('/node_modules/pino') || url.includes('/src/observability/') || url.includes('/node_modules/prom-client/')) return 'logs and metrics';
+  if (url.includes('/node_modules/pino') || url.includes('/src/observability/') || url.includes('/node_modules/prom-client/'))
+    return 'logs and metrics';
   if (url.includes('/src/runtime/') || url.includes('/src/retry/') || url.includes('/transforms/')) return 'weir runtime and transform';
   if (url.startsWith('node:') || url === '') return 'Node.js internals';
   return 'other';
@@ -51,14 +52,27 @@ export function summarize(profile: CpuProfile) {
     const fn = `${node.callFrame.functionName || '(anonymous)'} ${where}`.trim();
     functions.set(fn, (functions.get(fn) ?? 0) + us);
   });
-  const share = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, us]) => ({ name, share: us / total }));
+  const share = (m: Map<string, number>, n: number) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, us]) => ({ name, share: us / total }));
   return { totalMs: total / 1000, stages: share(stages, 20), functions: share(functions, 10) };
 }
 
 export async function profileSuite(n = 200_000): Promise<SuiteResult> {
   const id = Date.now().toString(36);
   const [input, output] = [`bench.profile.in.${id}`, `bench.profile.out.${id}`];
-  const p = await project(pipeTopology({ pipeline: 'bench-profile', step: 'profile', input, output, partitions: PARTITIONS, options: ['batch: { records: 1000, bytes: 64MiB, time: 100ms }'] }));
+  const p = await project(
+    pipeTopology({
+      pipeline: 'bench-profile',
+      step: 'profile',
+      input,
+      output,
+      partitions: PARTITIONS,
+      options: ['batch: { records: 1000, bytes: 64MiB, time: 100ms }'],
+    }),
+  );
   await produceBacklog(input, n);
   const dir = mkdtempSync(join(tmpdir(), 'weir-profile-'));
   const worker = spawnProc(['--cpu-prof', '--cpu-prof-dir', dir, WEIR, 'run', p.file, '--instance-id', 'bench']);

@@ -8,7 +8,12 @@ import { tpKey, type TopicPartitionOffset } from '../src/kafka/types.ts';
 const [bootstrap, input, output, group, batchText] = process.argv.slice(2) as [string, string, string, string, string];
 const batch = Number(batchText);
 const conn = { bootstrapServers: bootstrap, clientId: 'bench-raw' };
-const consumer = await KafkaConsumer.connect(conn, { name: 'raw', groupId: group, isolation: 'read_committed', onRebalance: (e) => e.kind === 'assign' && console.log(JSON.stringify({ msg: 'assigned' })) });
+const consumer = await KafkaConsumer.connect(conn, {
+  name: 'raw',
+  groupId: group,
+  isolation: 'read_committed',
+  onRebalance: (e) => e.kind === 'assign' && console.log(JSON.stringify({ msg: 'assigned' })),
+});
 const producer = await KafkaProducer.connect(conn, { name: 'raw', extra: { partitioner: 'murmur2_random' } });
 consumer.subscribe([input]);
 let stopping = false;

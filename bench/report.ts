@@ -20,7 +20,13 @@ const MD_PATH = new URL('../docs/performance.md', import.meta.url);
 
 export function machine() {
   const c = cpus();
-  return { cpu: c[0]?.model.trim() ?? 'unknown', cores: c.length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString().slice(0, 10) };
+  return {
+    cpu: c[0]?.model.trim() ?? 'unknown',
+    cores: c.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString().slice(0, 10),
+  };
 }
 
 export function saveResult(result: SuiteResult): void {
@@ -29,7 +35,10 @@ export function saveResult(result: SuiteResult): void {
   writeFileSync(JSON_PATH, JSON.stringify(all, null, 2) + '\n');
   const sections = Object.entries(all as Record<string, { machine: ReturnType<typeof machine>; title: string; markdown: string }>)
     .sort(([a], [b]) => rank(a) - rank(b))
-    .map(([, s]) => `## ${s.title}\n\n_Measured ${s.machine.date} on ${s.machine.cores} × ${s.machine.cpu}, ${s.machine.memoryGiB} GiB, Node ${s.machine.node}._\n\n${s.markdown.trim()}\n`);
+    .map(
+      ([, s]) =>
+        `## ${s.title}\n\n_Measured ${s.machine.date} on ${s.machine.cores} × ${s.machine.cpu}, ${s.machine.memoryGiB} GiB, Node ${s.machine.node}._\n\n${s.markdown.trim()}\n`,
+    );
   writeFileSync(
     MD_PATH,
     `# Performance\n\n<!-- Written by \`npm run bench\` (bench/); each section is replaced when its suite runs. -->\n\nRatios compare two things measured in the same run on the same machine; absolute figures are only\nmeaningful for the machine named under each section.\n\n${sections.join('\n')}`,

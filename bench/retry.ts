@@ -8,7 +8,15 @@ const PARTITIONS = 6;
 const DELAYS = ['1s', '5s'];
 
 const topology = (input: string, output: string) =>
-  pipeTopology({ pipeline: 'bench-retry', step: 'retry-late', input, output, partitions: PARTITIONS, transform: 'transforms/retry.ts#retryLate', options: [`retry: { delays: [${DELAYS.join(', ')}] }`] });
+  pipeTopology({
+    pipeline: 'bench-retry',
+    step: 'retry-late',
+    input,
+    output,
+    partitions: PARTITIONS,
+    transform: 'transforms/retry.ts#retryLate',
+    options: [`retry: { delays: [${DELAYS.join(', ')}] }`],
+  });
 
 export async function retrySuite(rate = Number(process.env.BENCH_RETRY_RATE ?? 2_000), seconds = 20): Promise<SuiteResult> {
   const id = Date.now().toString(36);
@@ -21,8 +29,19 @@ export async function retrySuite(rate = Number(process.env.BENCH_RETRY_RATE ?? 2
   const events = await readEvents(output, PARTITIONS, sent, 60_000);
   await worker.stop();
   const byTier = DELAYS.map((delay, i) => {
-    const late = events.filter((e) => e.payload.startsWith(`${i + 2}:`)).map((e) => Number(e.payload.split(':')[1])).sort((a, b) => a - b);
-    return { tier: i + 1, delay, samples: late.length, p50: percentile(late, 50), p99: percentile(late, 99), max: late.at(-1) ?? NaN, early: late.filter((l) => l < 0).length };
+    const late = events
+      .filter((e) => e.payload.startsWith(`${i + 2}:`))
+      .map((e) => Number(e.payload.split(':')[1]))
+      .sort((a, b) => a - b);
+    return {
+      tier: i + 1,
+      delay,
+      samples: late.length,
+      p50: percentile(late, 50),
+      p99: percentile(late, 99),
+      max: late.at(-1) ?? NaN,
+      early: late.filter((l) => l < 0).length,
+    };
   });
   process.stdout.write(`${events.length}/${sent} records out\n`);
   const data = { rate, seconds, sent, received: events.length, tiers: byTier };

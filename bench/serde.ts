@@ -7,8 +7,17 @@ import { AvroSerde, encodeAvro } from '../src/schema/serde.ts';
 import { fmt, opsPerSecond, type SuiteResult } from './report.ts';
 
 export async function serdeSuite(n = 300_000): Promise<SuiteResult> {
-  const file = parseAvroSchema(readFileSync(new URL('../schemas/orders/OrderEnriched.avsc', import.meta.url), 'utf8'), 'OrderEnriched.avsc');
-  const oldReader = parseAvroSchema(JSON.stringify({ ...(file.json as object), fields: (file.json as { fields: Array<{ name: string }> }).fields.filter((f) => f.name !== 'note' && f.name !== 'skus') }), 'reader').type;
+  const file = parseAvroSchema(
+    readFileSync(new URL('../schemas/orders/OrderEnriched.avsc', import.meta.url), 'utf8'),
+    'OrderEnriched.avsc',
+  );
+  const oldReader = parseAvroSchema(
+    JSON.stringify({
+      ...(file.json as object),
+      fields: (file.json as { fields: Array<{ name: string }> }).fields.filter((f) => f.name !== 'note' && f.name !== 'skus'),
+    }),
+    'reader',
+  ).type;
   const value = {
     orderId: 'ord-7f3a9c21',
     customerId: 'cust-00421',
@@ -36,7 +45,12 @@ export async function serdeSuite(n = 300_000): Promise<SuiteResult> {
   const decAvro = opsPerSecond(n, () => serde.decode(avroBytes, file.type));
   const decAvroResolved = opsPerSecond(n, () => serde.decode(avroBytes, oldReader));
   const decJson = opsPerSecond(n, () => JSON.parse(jsonBytes.toString('utf8')));
-  const data = { records: n, encode: { avro: encAvro, json: encJson }, decode: { avro: decAvro, avroResolved: decAvroResolved, json: decJson }, bytes: { avro: avroBytes.length, json: jsonBytes.length } };
+  const data = {
+    records: n,
+    encode: { avro: encAvro, json: encJson },
+    decode: { avro: decAvro, avroResolved: decAvroResolved, json: decJson },
+    bytes: { avro: avroBytes.length, json: jsonBytes.length },
+  };
   const markdown = `Avro (Confluent wire format, avsc, decimal as exact string) vs JSON for the example's \`OrderEnriched\`, ${n.toLocaleString('en-US')} records per measurement, one process.
 
 | | Avro / JSON |

@@ -27,7 +27,11 @@ const say = (s = '') => process.stdout.write(`${s}\n`);
 const step = (n: number, title: string) => say(`\n[${n}/6] ${title}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function resetExample(plan: NonNullable<ReturnType<typeof compileTopology>['plan']>, kafka: ReturnType<typeof kafkaSettings>, databaseUrl: string): Promise<void> {
+async function resetExample(
+  plan: NonNullable<ReturnType<typeof compileTopology>['plan']>,
+  kafka: ReturnType<typeof kafkaSettings>,
+  databaseUrl: string,
+): Promise<void> {
   const admin = KafkaAdmin.create({ bootstrapServers: kafka.bootstrapServers, extra: kafka.extra });
   try {
     await admin.deleteTopics(plan.topics.filter((t) => t.role !== 'audit').map((t) => t.name));
@@ -64,7 +68,9 @@ async function main(): Promise<void> {
   const deps = { kafka: conn, registry, databaseUrl: settings.DATABASE_URL };
   const diff = await diffDeploy(plan, root, deps, { allowRepartition: false });
   await applyDeploy(plan, root, deps, diff);
-  say(`  ${diff.changes.filter((c) => c.kind === 'create-topic').length} topics (with retry tiers and DLQs), ${diff.changes.filter((c) => c.kind === 'register-schema').length} schemas, ${diff.changes.filter((c) => c.kind === 'create-table').length} table`);
+  say(
+    `  ${diff.changes.filter((c) => c.kind === 'create-topic').length} topics (with retry tiers and DLQs), ${diff.changes.filter((c) => c.kind === 'register-schema').length} schemas, ${diff.changes.filter((c) => c.kind === 'create-table').length} table`,
+  );
   say(toText(plan).trimEnd());
 
   step(3, 'notification provider on :18090 (deduplicates by Idempotency-Key, busy 3 % of the time)');
@@ -72,13 +78,28 @@ async function main(): Promise<void> {
 
   step(4, 'workers: enrich, store-orders, notify (logs: .weir/demo/workers.log)');
   process.env.ENRICH_FLAKY_PERCENT = '2';
-  const running = await runSteps({ plan, root, kafka: conn, registry, logger: createLogger({}, join(PROJECT_ROOT, '.weir', 'demo', 'workers.log')), databaseUrl: settings.DATABASE_URL, redisUrl: settings.REDIS_URL, instanceId: 'demo', sessionTimeoutMs: 10_000 });
+  const running = await runSteps({
+    plan,
+    root,
+    kafka: conn,
+    registry,
+    logger: createLogger({}, join(PROJECT_ROOT, '.weir', 'demo', 'workers.log')),
+    databaseUrl: settings.DATABASE_URL,
+    redisUrl: settings.REDIS_URL,
+    instanceId: 'demo',
+    sessionTimeoutMs: 10_000,
+  });
 
   step(5, `producing ${ORDERS} orders (1 in 200 invalid, 1 in 300 a poison pill)`);
   const input = plan.topics.find((t) => t.name === 'orders.created')!;
   const schema = schemaFile(root, (input.value as { schema: string }).schema);
   const id = (await registry.lookup('orders.created-value', schema.text))!.id;
-  const orders = demoOrders(input.name, schema, id, ORDERS, { customers: 400, invalidEvery: 200, poisonEvery: 300, seed: Date.now() % 100_000 });
+  const orders = demoOrders(input.name, schema, id, ORDERS, {
+    customers: 400,
+    invalidEvery: 200,
+    poisonEvery: 300,
+    seed: Date.now() % 100_000,
+  });
   const producer = await KafkaProducer.connect(conn, { name: 'demo-producer', extra: { partitioner: 'murmur2_random' } });
   const produced = progress('  produced');
   for (let i = 0; i < orders.records.length; i++) {
@@ -94,7 +115,8 @@ async function main(): Promise<void> {
   step(6, 'processing (notifications are held to 100/s by the Redis token bucket)');
   const db = new pg.Client({ connectionString: settings.DATABASE_URL });
   await db.connect();
-  const counter = async (name: string, stepName: string) => ((await metrics.getSingleMetric(name)!.get()).values.filter((v) => v.labels.step === stepName).reduce((n, v) => n + v.value, 0));
+  const counter = async (name: string, stepName: string) =>
+    (await metrics.getSingleMetric(name)!.get()).values.filter((v) => v.labels.step === stepName).reduce((n, v) => n + v.value, 0);
   const valid = orders.valid.length;
   const deadline = Date.now() + 6 * 60_000;
   for (;;) {
@@ -120,24 +142,45 @@ async function main(): Promise<void> {
   const orderIds = enrichedRecords.map((r) => (serde.decode(r.value) as { orderId: string }).orderId);
   const distinctOrders = new Set(orderIds);
   const missing = orders.valid.filter((o) => !distinctOrders.has(o));
-  const rows = (await db.query<{ n: string; distinct: string }>('SELECT count(*) AS n, count(DISTINCT order_id) AS distinct FROM orders')).rows[0]!;
+  const rows = (await db.query<{ n: string; distinct: string }>('SELECT count(*) AS n, count(DISTINCT order_id) AS distinct FROM orders'))
+    .rows[0]!;
   await db.end();
   const dlq = dlqStats(plan.steps.find((s) => s.name === 'enrich')!, await readDlq(conn, plan.steps.find((s) => s.name === 'enrich')!));
-  const lateness = /weir_retry_lateness_seconds_sum\{step="enrich",tier="0"\} ([\d.e+-]+)[\s\S]*?weir_retry_lateness_seconds_count\{step="enrich",tier="0"\} (\d+)/.exec(metricText);
+  const lateness =
+    /weir_retry_lateness_seconds_sum\{step="enrich",tier="0"\} ([\d.e+-]+)[\s\S]*?weir_retry_lateness_seconds_count\{step="enrich",tier="0"\} (\d+)/.exec(
+      metricText,
+    );
   const retried = await counter('weir_retry_hops_total', 'enrich');
   await provider.close();
-  const ok = missing.length === 0 && orderIds.length === distinctOrders.size && eventIds.size === enrichedRecords.length && Number(rows.n) === valid && Number(rows.distinct) === valid && provider.delivered.size === valid;
+  const ok =
+    missing.length === 0 &&
+    orderIds.length === distinctOrders.size &&
+    eventIds.size === enrichedRecords.length &&
+    Number(rows.n) === valid &&
+    Number(rows.distinct) === valid &&
+    provider.delivered.size === valid;
 
   say('\nsummary');
-  say(`  orders in                ${orders.records.length} (${valid} valid, ${orders.invalid.length} invalid, ${orders.poison} poison pills)`);
-  say(`  orders.enriched          ${enrichedRecords.length} records, ${distinctOrders.size} distinct orders, ${eventIds.size} distinct event ids, ${missing.length} missing → ${enrichedRecords.length === valid && missing.length === 0 ? 'each valid order exactly once' : 'NOT exactly once'}`);
+  say(
+    `  orders in                ${orders.records.length} (${valid} valid, ${orders.invalid.length} invalid, ${orders.poison} poison pills)`,
+  );
+  say(
+    `  orders.enriched          ${enrichedRecords.length} records, ${distinctOrders.size} distinct orders, ${eventIds.size} distinct event ids, ${missing.length} missing → ${enrichedRecords.length === valid && missing.length === 0 ? 'each valid order exactly once' : 'NOT exactly once'}`,
+  );
   say(`  postgres table orders    ${rows.n} rows (${rows.distinct} distinct order ids)`);
-  say(`  notifications            ${provider.delivered.size} delivered once each; ${provider.unavailable} answered 503 and were retried; ${provider.duplicates} repeats absorbed by the Idempotency-Key`);
+  say(
+    `  notifications            ${provider.delivered.size} delivered once each; ${provider.unavailable} answered 503 and were retried; ${provider.duplicates} repeats absorbed by the Idempotency-Key`,
+  );
   say(`  DLQ orders.created.enrich.dlq (${dlq.depth}):`);
   for (const g of dlq.byError) say(`    ${String(g.count).padStart(4)}  ${g.errorClass}: ${g.message}`);
-  if (lateness) say(`  retries                  ${retried} flaky lookups retried after 5 s (their key's later orders waited behind them), processed on average ${((Number(lateness[1]) / Number(lateness[2])) * 1000).toFixed(0)} ms after their due time`);
+  if (lateness)
+    say(
+      `  retries                  ${retried} flaky lookups retried after 5 s (their key's later orders waited behind them), processed on average ${((Number(lateness[1]) / Number(lateness[2])) * 1000).toFixed(0)} ms after their due time`,
+    );
   say(`  time                     ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  say(`\n${ok ? 'OK' : 'CHECK FAILED'}: next, try \`weir lag\`, \`weir dlq stats --step enrich\`, \`weir dlq show --step enrich\`, or \`weir graph\`.`);
+  say(
+    `\n${ok ? 'OK' : 'CHECK FAILED'}: next, try \`weir lag\`, \`weir dlq stats --step enrich\`, \`weir dlq show --step enrich\`, or \`weir graph\`.`,
+  );
   if (!ok) process.exitCode = 1;
 }
 

@@ -16,7 +16,13 @@ export interface Provider {
 export async function startProvider(port: number, unavailablePercent: number): Promise<Provider> {
   const delivered = new Set<string>();
   const attempted = new Set<string>();
-  const provider: Provider = { url: `http://127.0.0.1:${port}/notify`, delivered, duplicates: 0, unavailable: 0, close: async () => undefined };
+  const provider: Provider = {
+    url: `http://127.0.0.1:${port}/notify`,
+    delivered,
+    duplicates: 0,
+    unavailable: 0,
+    close: async () => undefined,
+  };
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -40,7 +46,15 @@ export async function startProvider(port: number, unavailablePercent: number): P
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use; the demo's notification provider needs it (set NOTIFY_URL and DEMO_PROVIDER_PORT to move it)`) : err));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(
+              `port ${port} is in use; the demo's notification provider needs it (set NOTIFY_URL and DEMO_PROVIDER_PORT to move it)`,
+            )
+          : err,
+      ),
+    );
     server.listen(port, '127.0.0.1', () => resolve());
   });
   provider.close = () => new Promise((r) => server.close(() => r()));

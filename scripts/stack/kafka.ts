@@ -73,7 +73,25 @@ export function newClusterId(): string {
 /** Adds the SCRAM user to a cluster formatted without it (data dirs from before the listener existed). */
 export function ensureScramUser(java: string, libs: string, log: string): void {
   try {
-    const out = execFileSync(java, [`-Dlog4j2.configurationFile=${join(paths.kafkaHome, 'log4j2.yaml')}`, '-cp', `${libs}/*`, 'kafka.admin.ConfigCommand', '--bootstrap-server', `127.0.0.1:${ports.kafka}`, '--alter', '--add-config', `${SCRAM.mechanism}=[password=${SCRAM.password}]`, '--entity-type', 'users', '--entity-name', SCRAM.username], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(
+      java,
+      [
+        `-Dlog4j2.configurationFile=${join(paths.kafkaHome, 'log4j2.yaml')}`,
+        '-cp',
+        `${libs}/*`,
+        'kafka.admin.ConfigCommand',
+        '--bootstrap-server',
+        `127.0.0.1:${ports.kafka}`,
+        '--alter',
+        '--add-config',
+        `${SCRAM.mechanism}=[password=${SCRAM.password}]`,
+        '--entity-type',
+        'users',
+        '--entity-name',
+        SCRAM.username,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     writeFileSync(log, out, { flag: 'a' });
   } catch (err) {
     writeFileSync(log, String((err as { stderr?: string }).stderr ?? err), { flag: 'a' });
@@ -92,7 +110,22 @@ export function prepare(java: string, libs: string, log: string): { props: strin
   if (formatted) {
     const clusterId = newClusterId();
     try {
-      const out = execFileSync(java, [`-Dlog4j2.configurationFile=${join(home, 'log4j2.yaml')}`, '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, '--add-scram', scramUser], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(
+        java,
+        [
+          `-Dlog4j2.configurationFile=${join(home, 'log4j2.yaml')}`,
+          '-cp',
+          `${libs}/*`,
+          'kafka.tools.StorageTool',
+          'format',
+          `--cluster-id=${clusterId}`,
+          '-c',
+          props,
+          '--add-scram',
+          scramUser,
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       writeFileSync(log, out, { flag: 'a' });
     } catch (err) {
       writeFileSync(log, String((err as { stderr?: string }).stderr ?? err), { flag: 'a' });
@@ -116,7 +149,9 @@ export function kafkaService(): ManagedService {
     portHint: 'stop it or choose another port with WEIR_KAFKA_PORT',
     start: async (log) => {
       if (await portOpen(ports.kafkaController)) {
-        throw new StackError(`port ${ports.kafkaController} (Kafka controller) is in use; stop that program or set WEIR_KAFKA_CONTROLLER_PORT`);
+        throw new StackError(
+          `port ${ports.kafkaController} (Kafka controller) is in use; stop that program or set WEIR_KAFKA_CONTROLLER_PORT`,
+        );
       }
       const jdk = requireJava(KAFKA_MIN_JAVA, `Apache Kafka ${KAFKA_VERSION}`);
       const libs = ensureKafkaJars();

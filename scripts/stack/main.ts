@@ -41,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (unknown.length > 0 || positional.length !== 1) {
-    console.error(`${unknown.length ? `unknown option ${unknown[0]}; expected --json or --help` : 'expected one command: up, down or status'}\n\n${USAGE}`);
+    console.error(
+      `${unknown.length ? `unknown option ${unknown[0]}; expected --json or --help` : 'expected one command: up, down or status'}\n\n${USAGE}`,
+    );
     return 2;
   }
   const command = positional[0];
@@ -49,7 +51,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'up') {
     const result = await stackUp(json ? undefined : (line) => console.log(`  ${line}`));
     if (json) console.log(JSON.stringify(result, null, 2));
-    else console.log(`\nweir local stack is up (${((Date.now() - t0) / 1000).toFixed(1)} s):\n${table(result.services)}\nconnection settings: ${rel(result.envFile)}`);
+    else
+      console.log(
+        `\nweir local stack is up (${((Date.now() - t0) / 1000).toFixed(1)} s):\n${table(result.services)}\nconnection settings: ${rel(result.envFile)}`,
+      );
   } else if (command === 'down') {
     const reports = await stackDown();
     console.log(json ? JSON.stringify(reports, null, 2) : table(reports));

@@ -40,7 +40,9 @@ export async function managedUp(svc: ManagedService, state: StackState): Promise
   }
   if (await portOpen(svc.port)) {
     await svc.probe().catch((err: unknown) => {
-      throw new StackError(`port ${svc.port} is in use by a program that does not answer as ${svc.name} (${(err as Error).message}); ${svc.portHint}`);
+      throw new StackError(
+        `port ${svc.port} is in use by a program that does not answer as ${svc.name} (${(err as Error).message}); ${svc.portHint}`,
+      );
     });
     return { ...base, status: 'external', detail: 'already answering here (not started by this checkout)' };
   }
@@ -68,7 +70,12 @@ export async function managedDown(svc: ManagedService, state: StackState): Promi
 export async function managedStatus(svc: ManagedService, state: StackState): Promise<ServiceReport> {
   const mine = state.started[svc.name];
   const base = { name: svc.name, endpoint: svc.endpoint, log: logFile(svc.name) };
-  const answers = await svc.probe().then(() => true, () => false);
+  const answers = await svc.probe().then(
+    () => true,
+    () => false,
+  );
   if (!answers) return { ...base, status: 'down' };
-  return isOurProcess(mine?.pid, mine?.marker ?? svc.marker) ? { ...base, status: 'running', pid: mine.pid } : { ...base, status: 'external' };
+  return isOurProcess(mine?.pid, mine?.marker ?? svc.marker)
+    ? { ...base, status: 'running', pid: mine.pid }
+    : { ...base, status: 'external' };
 }

@@ -58,11 +58,17 @@ export async function postgresUp(state: StackState, url: string, databases: stri
   const answers: true | Error = await postgresSelect1(serverUrl(url, 'postgres')).catch((err: Error) => err);
   if (answers !== true) {
     if (!local || !startLocalClusters()) {
-      throw new StackError(`Postgres at ${redactUrl(url)} does not answer (${answers.message}). Start it, or point DATABASE_URL at a running server.`);
+      throw new StackError(
+        `Postgres at ${redactUrl(url)} does not answer (${answers.message}). Start it, or point DATABASE_URL at a running server.`,
+      );
     }
     state.startedSystem.postgres = 'pg_ctlcluster';
     writeState(state);
-    await waitUntil(() => postgresSelect1(serverUrl(url, 'postgres')), { what: 'postgres', timeoutMs: 60_000, logFile: '/var/log/postgresql/' });
+    await waitUntil(() => postgresSelect1(serverUrl(url, 'postgres')), {
+      what: 'postgres',
+      timeoutMs: 60_000,
+      logFile: '/var/log/postgresql/',
+    });
     status = 'started';
   }
   await ensureDatabases(url, databases);
@@ -72,7 +78,7 @@ export async function postgresUp(state: StackState, url: string, databases: stri
 
 export async function postgresDown(state: StackState, url: string): Promise<ServiceReport> {
   const base = { name: 'postgres', endpoint: redactUrl(url) };
-  if (!state.startedSystem.postgres) return { ...base, status: 'untouched', detail: 'the machine\'s own server; left running' };
+  if (!state.startedSystem.postgres) return { ...base, status: 'untouched', detail: "the machine's own server; left running" };
   for (const version of readdirSync('/etc/postgresql')) {
     execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'stop'], { stdio: 'ignore' });
   }
@@ -83,6 +89,9 @@ export async function postgresDown(state: StackState, url: string): Promise<Serv
 
 export async function postgresStatus(state: StackState, url: string): Promise<ServiceReport> {
   const base = { name: 'postgres', endpoint: redactUrl(url) };
-  const ok = await postgresSelect1(url).then(() => true, () => false);
+  const ok = await postgresSelect1(url).then(
+    () => true,
+    () => false,
+  );
   return { ...base, status: ok ? (state.startedSystem.postgres ? 'running' : 'external') : 'down' };
 }

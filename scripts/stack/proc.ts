@@ -6,7 +6,10 @@ import { dirname } from 'node:path';
 import { connect } from 'node:net';
 
 export class StackError extends Error {
-  constructor(message: string, readonly logFile?: string) {
+  constructor(
+    message: string,
+    readonly logFile?: string,
+  ) {
     super(logFile ? `${message}\n  see the log: ${logFile}${logTail(logFile)}` : message);
     this.name = 'StackError';
   }

@@ -25,7 +25,9 @@ export function redisService(url: string): ManagedService {
       try {
         execFileSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' });
       } catch {
-        throw new StackError(`Redis does not answer at ${url} and redis-server is not installed (apt-get install redis-server), or set REDIS_URL`);
+        throw new StackError(
+          `Redis does not answer at ${url} and redis-server is not installed (apt-get install redis-server), or set REDIS_URL`,
+        );
       }
       mkdirSync(paths.redisHome, { recursive: true });
       const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', paths.redisHome];

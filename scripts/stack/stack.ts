@@ -16,7 +16,12 @@ import { ports, SCRAM } from './versions.ts';
 
 /** Extra settings for tests of secured clusters: the SCRAM listener and its user. */
 export function scramSettings(): Record<string, string> {
-  return { WEIR_SCRAM_BOOTSTRAP_SERVERS: `127.0.0.1:${ports.kafkaScram}`, WEIR_SCRAM_USERNAME: SCRAM.username, WEIR_SCRAM_PASSWORD: SCRAM.password, WEIR_SCRAM_MECHANISM: SCRAM.mechanism };
+  return {
+    WEIR_SCRAM_BOOTSTRAP_SERVERS: `127.0.0.1:${ports.kafkaScram}`,
+    WEIR_SCRAM_USERNAME: SCRAM.username,
+    WEIR_SCRAM_PASSWORD: SCRAM.password,
+    WEIR_SCRAM_MECHANISM: SCRAM.mechanism,
+  };
 }
 
 export function stackSettings(env = process.env): ConnectionSettings {
@@ -48,7 +53,9 @@ export async function stackUp(progress: Progress = () => undefined): Promise<Sta
     progress(`${name} ${report.status}${report.seconds !== undefined ? ` (${report.seconds} s)` : ''}`);
     return report;
   };
-  await step('postgres', () => postgresUp(state, settings.DATABASE_URL, [new URL(settings.DATABASE_URL).pathname.slice(1), REGISTRY_DATABASE]));
+  await step('postgres', () =>
+    postgresUp(state, settings.DATABASE_URL, [new URL(settings.DATABASE_URL).pathname.slice(1), REGISTRY_DATABASE]),
+  );
   await step('redis', () => managedUp(redisService(settings.REDIS_URL), state));
   const kafka = await step('kafka', () => managedUp(kafkaService(), state));
   await step('registry', () => managedUp(registryService(settings.DATABASE_URL), state));
@@ -60,7 +67,10 @@ export async function stackUp(progress: Progress = () => undefined): Promise<Sta
   kafka.detail = `transactional round trip ok (${since(t0)} s)`;
   if (needsScramUser) ensureScramUser(needsScramUser.java, needsScramUser.libs, needsScramUser.log);
   mkdirSync(dirname(paths.envFile), { recursive: true });
-  writeFileSync(paths.envFile, formatEnvFile({ ...settings, ...scramSettings() }, 'Written by `npm run stack:up`: connection settings of the local stack.'));
+  writeFileSync(
+    paths.envFile,
+    formatEnvFile({ ...settings, ...scramSettings() }, 'Written by `npm run stack:up`: connection settings of the local stack.'),
+  );
   return { settings, services, envFile: paths.envFile };
 }
 

@@ -49,24 +49,41 @@ async function topicChanges(plan: Plan, deps: DeployDeps, allowRepartition: bool
     admin.disconnect();
   }
   const existing = plan.topics.filter((t) => counts.has(t.name));
-  const configs = await describeTopicConfigs(deps.kafka, existing.map((t) => t.name));
+  const configs = await describeTopicConfigs(
+    deps.kafka,
+    existing.map((t) => t.name),
+  );
   for (const t of plan.topics) {
     const have = counts.get(t.name);
     if (have === undefined) {
-      const cfg = Object.entries(t.config).map(([k, v]) => `${k}=${v}`).join(' ');
-      diff.changes.push({ kind: 'create-topic', target: t.name, detail: `${t.partitions} partitions${t.replicationFactor ? `, rf ${t.replicationFactor}` : ''}${cfg ? `, ${cfg}` : ''}` });
+      const cfg = Object.entries(t.config)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
+      diff.changes.push({
+        kind: 'create-topic',
+        target: t.name,
+        detail: `${t.partitions} partitions${t.replicationFactor ? `, rf ${t.replicationFactor}` : ''}${cfg ? `, ${cfg}` : ''}`,
+      });
       continue;
     }
-    if (have > t.partitions) diff.refusals.push({ target: t.name, reason: `has ${have} partitions, the plan says ${t.partitions}: Kafka cannot remove partitions` });
+    if (have > t.partitions)
+      diff.refusals.push({
+        target: t.name,
+        reason: `has ${have} partitions, the plan says ${t.partitions}: Kafka cannot remove partitions`,
+      });
     else if (have < t.partitions) {
       if (keyed(t) && !allowRepartition) {
-        diff.refusals.push({ target: t.name, reason: `would grow from ${have} to ${t.partitions} partitions: records of a key already in flight would land on another partition and lose their order (and retry tiers their affinity); pass --allow-repartition once the topic is drained` });
+        diff.refusals.push({
+          target: t.name,
+          reason: `would grow from ${have} to ${t.partitions} partitions: records of a key already in flight would land on another partition and lose their order (and retry tiers their affinity); pass --allow-repartition once the topic is drained`,
+        });
       } else diff.changes.push({ kind: 'add-partitions', target: t.name, detail: `${have} → ${t.partitions}` });
     }
     const current = configs.get(t.name);
     for (const [k, v] of Object.entries(t.config)) {
       const entry = current?.get(k);
-      if (entry?.value !== v) diff.changes.push({ kind: 'set-config', target: t.name, detail: `${k}: ${entry?.value ?? '(unset)'} → ${v}` });
+      if (entry?.value !== v)
+        diff.changes.push({ kind: 'set-config', target: t.name, detail: `${k}: ${entry?.value ?? '(unset)'} → ${v}` });
     }
   }
 }
@@ -75,7 +92,8 @@ function schemaChanges(results: PushResult[], diff: DeployDiff): void {
   for (const r of results) {
     for (const c of r.changes) {
       if (c.action === 'rejected') diff.refusals.push({ target: c.subject, reason: c.detail });
-      else diff.changes.push({ kind: c.action === 'register' ? 'register-schema' : 'set-compatibility', target: c.subject, detail: c.detail });
+      else
+        diff.changes.push({ kind: c.action === 'register' ? 'register-schema' : 'set-compatibility', target: c.subject, detail: c.detail });
     }
   }
 }
@@ -89,7 +107,8 @@ async function tableChanges(plan: Plan, root: string, deps: DeployDeps, apply: b
       const columns = resolveColumns(step.postgres!.columns, step.readerSchema ? schemaFile(root, step.readerSchema).json : undefined);
       const result = await ensureTable(client, step.postgres!, columns, { dryRun: !apply });
       diff.tables.push(result);
-      if (result.action === 'would-create' || result.action === 'created') diff.changes.push({ kind: 'create-table', target: result.table, detail: result.ddl });
+      if (result.action === 'would-create' || result.action === 'created')
+        diff.changes.push({ kind: 'create-table', target: result.table, detail: result.ddl });
       for (const p of result.problems) diff.refusals.push({ target: result.table, reason: p });
     }
   });
@@ -111,8 +130,18 @@ export async function applyDeploy(plan: Plan, root: string, deps: DeployDeps, di
   const admin = KafkaAdmin.create(deps.kafka);
   try {
     const create = new Set(byKind('create-topic').map((c) => c.target));
-    await admin.createTopics(plan.topics.filter((t) => create.has(t.name)).map((t) => ({ name: t.name, partitions: t.partitions, ...(t.replicationFactor ? { replicationFactor: t.replicationFactor } : {}), config: t.config })));
-    for (const c of byKind('add-partitions')) await admin.createPartitions(c.target, plan.topics.find((t) => t.name === c.target)!.partitions);
+    await admin.createTopics(
+      plan.topics
+        .filter((t) => create.has(t.name))
+        .map((t) => ({
+          name: t.name,
+          partitions: t.partitions,
+          ...(t.replicationFactor ? { replicationFactor: t.replicationFactor } : {}),
+          config: t.config,
+        })),
+    );
+    for (const c of byKind('add-partitions'))
+      await admin.createPartitions(c.target, plan.topics.find((t) => t.name === c.target)!.partitions);
   } finally {
     admin.disconnect();
   }

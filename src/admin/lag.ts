@@ -31,7 +31,12 @@ export async function stepLag(step: PlannedStep, kafka: KafkaConnection, databas
     const parts = all.filter((p) => p.topic === topic && lagOf(p) > 0);
     let oldest: number | null = null;
     for (const p of parts) {
-      const [head] = await readToEnd(kafka, [topic], { partitions: [p], from: [{ ...p, offset: p.committed ?? p.earliest }], limit: 1, timeoutMs: 10_000 });
+      const [head] = await readToEnd(kafka, [topic], {
+        partitions: [p],
+        from: [{ ...p, offset: p.committed ?? p.earliest }],
+        limit: 1,
+        timeoutMs: 10_000,
+      });
       if (head && (oldest === null || head.timestamp < oldest)) oldest = head.timestamp;
     }
     tiers.push({ topic, depth: parts.reduce((n, p) => n + lagOf(p), 0), oldestAgeMs: oldest === null ? null : now - oldest });

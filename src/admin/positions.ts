@@ -14,7 +14,12 @@ export interface Position extends TopicPartition {
   end: number;
 }
 
-export async function committedOffsets(step: PlannedStep, partitions: TopicPartition[], kafka: KafkaConnection, databaseUrl?: string): Promise<TopicPartitionOffset[]> {
+export async function committedOffsets(
+  step: PlannedStep,
+  partitions: TopicPartition[],
+  kafka: KafkaConnection,
+  databaseUrl?: string,
+): Promise<TopicPartitionOffset[]> {
   if (step.postgres) {
     if (!databaseUrl) throw new Error(`step ${step.name} keeps its offsets in Postgres: DATABASE_URL is needed`);
     const want = new Set(partitions.map((p) => `${p.topic}/${p.partition}`));
@@ -35,13 +40,29 @@ export async function committedOffsets(step: PlannedStep, partitions: TopicParti
   }
 }
 
-export async function positions(step: PlannedStep, topics: string[], kafka: KafkaConnection, databaseUrl?: string, only?: (tp: TopicPartition) => boolean): Promise<Position[]> {
+export async function positions(
+  step: PlannedStep,
+  topics: string[],
+  kafka: KafkaConnection,
+  databaseUrl?: string,
+  only?: (tp: TopicPartition) => boolean,
+): Promise<Position[]> {
   const admin = KafkaAdmin.create(kafka);
   try {
     const partitions = (await admin.partitionsOf(topics)).filter((tp) => !only || only(tp));
-    const [earliest, end, committed] = await Promise.all([admin.offsets(partitions, 'earliest'), admin.offsets(partitions, 'latest', 'read_committed'), committedOffsets(step, partitions, kafka, databaseUrl)]);
-    const find = (list: TopicPartitionOffset[], tp: TopicPartition) => list.find((o) => o.topic === tp.topic && o.partition === tp.partition)?.offset;
-    return partitions.map((tp) => ({ ...tp, committed: find(committed, tp) ?? null, earliest: find(earliest, tp) ?? 0, end: find(end, tp) ?? 0 }));
+    const [earliest, end, committed] = await Promise.all([
+      admin.offsets(partitions, 'earliest'),
+      admin.offsets(partitions, 'latest', 'read_committed'),
+      committedOffsets(step, partitions, kafka, databaseUrl),
+    ]);
+    const find = (list: TopicPartitionOffset[], tp: TopicPartition) =>
+      list.find((o) => o.topic === tp.topic && o.partition === tp.partition)?.offset;
+    return partitions.map((tp) => ({
+      ...tp,
+      committed: find(committed, tp) ?? null,
+      earliest: find(earliest, tp) ?? 0,
+      end: find(end, tp) ?? 0,
+    }));
   } finally {
     admin.disconnect();
   }

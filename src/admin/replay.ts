@@ -13,7 +13,12 @@ import type { Plan, PlannedStep } from '../topology/plan.ts';
 import { writeAudit } from './audit.ts';
 import { positions, type Position } from './positions.ts';
 
-export type ResetSpec = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'datetime'; at: number } | { kind: 'offset'; offset: number } | { kind: 'shift'; by: number };
+export type ResetSpec =
+  | { kind: 'earliest' }
+  | { kind: 'latest' }
+  | { kind: 'datetime'; at: number }
+  | { kind: 'offset'; offset: number }
+  | { kind: 'shift'; by: number };
 
 export interface PartitionReset extends Position {
   target: number;
@@ -56,10 +61,21 @@ const clamp = (v: number, p: Position) => Math.min(Math.max(v, p.earliest), p.en
 function sinkNote(s: PlannedStep): Downstream | undefined {
   if (s.postgres) {
     const idempotent = s.postgres.mode === 'insert' || s.postgres.version !== null;
-    const how = s.postgres.mode === 'insert' ? 'insert ignores existing keys' : s.postgres.version ? `upsert guarded by ${s.postgres.version}: older records never overwrite newer rows` : 'upsert without a version column re-applies older values until the replay catches up';
+    const how =
+      s.postgres.mode === 'insert'
+        ? 'insert ignores existing keys'
+        : s.postgres.version
+          ? `upsert guarded by ${s.postgres.version}: older records never overwrite newer rows`
+          : 'upsert without a version column re-applies older values until the replay catches up';
     return { target: `postgres table ${s.postgres.table} (step ${s.name})`, kind: 'postgres', idempotent, note: how };
   }
-  if (s.http) return { target: `${s.http.method} ${s.http.url} (step ${s.name})`, kind: 'http', idempotent: false, note: `requests are sent again with the same ${s.http.idempotencyHeader}; safe only if the receiver deduplicates${s.http.deliveryRecordTtlMs ? ' (delivery records skip those still remembered in Redis)' : ''}` };
+  if (s.http)
+    return {
+      target: `${s.http.method} ${s.http.url} (step ${s.name})`,
+      kind: 'http',
+      idempotent: false,
+      note: `requests are sent again with the same ${s.http.idempotencyHeader}; safe only if the receiver deduplicates${s.http.deliveryRecordTtlMs ? ' (delivery records skip those still remembered in Redis)' : ''}`,
+    };
   return undefined;
 }
 
@@ -73,7 +89,12 @@ export function blastRadius(plan: Plan, step: PlannedStep): Downstream[] {
     const sink = sinkNote(s);
     if (sink) out.push(sink);
     for (const topic of s.outputs) {
-      out.push({ target: topic, kind: 'topic', idempotent: true, note: 'records are produced again with the same weir.event.id (duplicates in the log; idempotent readers absorb them)' });
+      out.push({
+        target: topic,
+        kind: 'topic',
+        idempotent: true,
+        note: 'records are produced again with the same weir.event.id (duplicates in the log; idempotent readers absorb them)',
+      });
       for (const reader of plan.steps.filter((r) => r.input === topic)) visit(reader);
     }
   };
@@ -87,7 +108,13 @@ export async function planReplay(req: ReplayRequest): Promise<ReplayPlan> {
   const wanted = req.topics ?? [{ topic: step.input }, ...(req.includeRetryTiers ? step.retry.tiers.map((t) => ({ topic: t.topic })) : [])];
   for (const w of wanted) if (!allowed.includes(w.topic)) throw new Error(`step ${step.name} reads ${allowed.join(', ')}; not ${w.topic}`);
   const only = (tp: TopicPartition) => wanted.some((w) => w.topic === tp.topic && (!w.partitions || w.partitions.includes(tp.partition)));
-  const current = await positions(step, wanted.map((w) => w.topic), kafka, req.databaseUrl, only);
+  const current = await positions(
+    step,
+    wanted.map((w) => w.topic),
+    kafka,
+    req.databaseUrl,
+    only,
+  );
   const admin = KafkaAdmin.create(kafka);
   let byTime = new Map<string, number>();
   let members: GroupMember[];
@@ -114,15 +141,30 @@ export async function planReplay(req: ReplayRequest): Promise<ReplayPlan> {
       requested = o < 0 ? p.end : o; // no record at or after the time: the end
     }
     const target = clamp(requested, p);
-    const gone = spec.kind === 'datetime' ? (requested === p.earliest && p.earliest > 0 ? p.earliest : 0) : Math.max(0, p.earliest - requested);
-    if (gone > 0) warnings.push(`${p.topic}/${p.partition}: ${spec.kind === 'datetime' ? `the requested time is at or before the oldest record still held; ${gone} earlier records were deleted by retention` : `${gone} records before offset ${p.earliest} were deleted by retention`}; starting at ${p.earliest}`);
+    const gone =
+      spec.kind === 'datetime' ? (requested === p.earliest && p.earliest > 0 ? p.earliest : 0) : Math.max(0, p.earliest - requested);
+    if (gone > 0)
+      warnings.push(
+        `${p.topic}/${p.partition}: ${spec.kind === 'datetime' ? `the requested time is at or before the oldest record still held; ${gone} earlier records were deleted by retention` : `${gone} records before offset ${p.earliest} were deleted by retention`}; starting at ${p.earliest}`,
+      );
     return { ...p, target, reprocess: from - target, gone };
   });
-  return { step: step.name, group: step.group, spec: req.spec, partitions, downstream: blastRadius(req.plan, step), activeMembers: members, warnings };
+  return {
+    step: step.name,
+    group: step.group,
+    spec: req.spec,
+    partitions,
+    downstream: blastRadius(req.plan, step),
+    activeMembers: members,
+    warnings,
+  };
 }
 
 export async function executeReplay(req: ReplayRequest, plan: ReplayPlan): Promise<void> {
-  if (plan.activeMembers.length) throw new Error(`group ${plan.group} has active members: ${plan.activeMembers.map((m) => `${m.clientId}@${m.host}`).join(', ')}; stop the step's workers first`);
+  if (plan.activeMembers.length)
+    throw new Error(
+      `group ${plan.group} has active members: ${plan.activeMembers.map((m) => `${m.clientId}@${m.host}`).join(', ')}; stop the step's workers first`,
+    );
   const targets = plan.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.target }));
   if (req.step.postgres) {
     if (!req.databaseUrl) throw new Error(`step ${req.step.name} keeps its offsets in Postgres: DATABASE_URL is needed`);
@@ -143,7 +185,14 @@ export async function executeReplay(req: ReplayRequest, plan: ReplayPlan): Promi
   }
   const producer = await KafkaProducer.connect(req.kafka, { name: 'audit' });
   try {
-    await writeAudit(producer, { action: 'replay', step: plan.step, details: { spec: plan.spec, partitions: plan.partitions.map((p) => ({ topic: p.topic, partition: p.partition, from: p.committed, to: p.target })) } });
+    await writeAudit(producer, {
+      action: 'replay',
+      step: plan.step,
+      details: {
+        spec: plan.spec,
+        partitions: plan.partitions.map((p) => ({ topic: p.topic, partition: p.partition, from: p.committed, to: p.target })),
+      },
+    });
   } finally {
     await producer.disconnect();
   }

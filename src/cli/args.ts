@@ -26,7 +26,10 @@ export interface ParsedArgs {
 
 /** Wrong usage: printed with a pointer to --help, exit code 2. */
 export class UsageError extends Error {
-  constructor(message: string, readonly command: string) {
+  constructor(
+    message: string,
+    readonly command: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -34,7 +37,12 @@ export class UsageError extends Error {
 
 const flag = (o: OptionSpec) => `--${o.name}`;
 
-export function parseArgs(command: string, options: readonly OptionSpec[], positionals: readonly PositionalSpec[], argv: string[]): ParsedArgs {
+export function parseArgs(
+  command: string,
+  options: readonly OptionSpec[],
+  positionals: readonly PositionalSpec[],
+  argv: string[],
+): ParsedArgs {
   const byName = new Map(options.map((o) => [o.name, o]));
   const byShort = new Map(options.filter((o) => o.short).map((o) => [o.short!, o]));
   const values: Record<string, OptionValue> = {};
@@ -64,15 +72,27 @@ export function parseArgs(command: string, options: readonly OptionSpec[], posit
     if (raw === undefined) throw new UsageError(`${flag(spec)} needs a value${spec.value ? ` ${spec.value}` : ''}`, command);
     const v = convert(spec, raw, command);
     // A repeated list option accumulates: `--step a --step b` = `--step a,b`.
-    values[spec.name] = spec.type === 'list' && Array.isArray(values[spec.name]) && seenList.has(spec.name) ? [...(values[spec.name] as string[]), ...(v as string[])] : v;
+    values[spec.name] =
+      spec.type === 'list' && Array.isArray(values[spec.name]) && seenList.has(spec.name)
+        ? [...(values[spec.name] as string[]), ...(v as string[])]
+        : v;
     if (spec.type === 'list') seenList.add(spec.name);
   }
   const required = positionals.filter((p) => p.required);
   if (rest.length < required.length) {
-    throw new UsageError(`missing ${required.slice(rest.length).map((p) => `<${p.name}>`).join(' ')}`, command);
+    throw new UsageError(
+      `missing ${required
+        .slice(rest.length)
+        .map((p) => `<${p.name}>`)
+        .join(' ')}`,
+      command,
+    );
   }
   if (!positionals.some((p) => p.variadic) && rest.length > positionals.length) {
-    throw new UsageError(`unexpected argument ${rest[positionals.length]}${positionals.length ? '' : `; \`weir ${command}\` takes no arguments`}`, command);
+    throw new UsageError(
+      `unexpected argument ${rest[positionals.length]}${positionals.length ? '' : `; \`weir ${command}\` takes no arguments`}`,
+      command,
+    );
   }
   return { options: values, positionals: rest };
 }
@@ -88,16 +108,31 @@ function convert(spec: OptionSpec, raw: string, command: string): OptionValue {
   }
   if (spec.type === 'number') {
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag(spec)} expects a number; got ${JSON.stringify(raw)}`, command);
+    if (raw.trim() === '' || !Number.isFinite(n))
+      throw new UsageError(`${flag(spec)} expects a number; got ${JSON.stringify(raw)}`, command);
     return n;
   }
-  if (spec.type === 'list') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (spec.type === 'list')
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return raw;
 }
 
-export function formatHelp(name: string, summary: string, options: readonly OptionSpec[], positionals: readonly PositionalSpec[], details?: string): string {
+export function formatHelp(
+  name: string,
+  summary: string,
+  options: readonly OptionSpec[],
+  positionals: readonly PositionalSpec[],
+  details?: string,
+): string {
   const usageArgs = positionals.map((p) => (p.required ? `<${p.name}>` : `[${p.name}${p.variadic ? '…' : ''}]`)).join(' ');
-  const lines = [`weir ${name} — ${summary}`, '', `usage: weir ${name}${options.length ? ' [options]' : ''}${usageArgs ? ` ${usageArgs}` : ''}`];
+  const lines = [
+    `weir ${name} — ${summary}`,
+    '',
+    `usage: weir ${name}${options.length ? ' [options]' : ''}${usageArgs ? ` ${usageArgs}` : ''}`,
+  ];
   if (positionals.length) {
     lines.push('', 'arguments:');
     for (const p of positionals) lines.push(`  ${p.name.padEnd(24)} ${p.description}`);
@@ -106,7 +141,10 @@ export function formatHelp(name: string, summary: string, options: readonly Opti
     lines.push('', 'options:');
     for (const o of options) {
       const left = `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.type === 'boolean' ? '' : ` ${o.value ?? '<value>'}`}`;
-      const extra = [o.choices ? `one of: ${o.choices.join(', ')}` : '', o.default !== undefined && o.type !== 'boolean' ? `default: ${o.default}` : '']
+      const extra = [
+        o.choices ? `one of: ${o.choices.join(', ')}` : '',
+        o.default !== undefined && o.type !== 'boolean' ? `default: ${o.default}` : '',
+      ]
         .filter(Boolean)
         .join('; ');
       lines.push(`  ${left.padEnd(24)} ${o.description}${extra ? ` (${extra})` : ''}`);

@@ -37,7 +37,8 @@ function stepLines(s: PlannedStep): string[] {
     `    batch ≤ ${s.batch.records} records / ${formatSize(s.batch.bytes)} / ${formatDuration(s.batch.timeMs)}   ordering ${s.ordering}${s.ordering === 'key' ? ` ×${s.concurrency}` : ''}   timeout ${formatDuration(s.timeoutMs)}   transaction timeout ${formatDuration(s.transactionTimeoutMs)}`,
     `    retry ${tiers} → ${s.retry.dlq}${s.retry.dlqOn.length ? `   straight to DLQ: ${s.retry.dlqOn.join(', ')}` : ''}${s.retry.retryOn.length ? `   retry only: ${s.retry.retryOn.join(', ')}` : ''}${s.retry.preserveKeyOrder ? `   key order preserved (${s.retry.keysTopic})` : ''}`,
   ];
-  if (s.rateLimit) lines.push(`    rate limit ${s.rateLimit.perSecond}/s burst ${s.rateLimit.burst} (${s.rateLimit.scope}, ${s.rateLimit.onRedisDown})`);
+  if (s.rateLimit)
+    lines.push(`    rate limit ${s.rateLimit.perSecond}/s burst ${s.rateLimit.burst} (${s.rateLimit.scope}, ${s.rateLimit.onRedisDown})`);
   if (s.readerSchema) lines.push(`    reads values with ${s.readerSchema}`);
   if (s.key !== 'keep') lines.push(`    output key: field ${s.key.field}`);
   return lines;
@@ -47,7 +48,11 @@ export function formatPlan(plan: Plan): string {
   const out: string[] = [];
   for (const p of plan.pipelines) out.push(`pipeline ${p.name} (${p.file})${p.description ? ` — ${p.description}` : ''}`);
   out.push('', `topics (${plan.topics.length}):`, ...plan.topics.map(topicLine));
-  out.push('', `schema subjects (${plan.subjects.length}):`, ...plan.subjects.map((s) => `  ${s.subject}  ${s.schema}  ${s.compatibility}  sha256:${s.fingerprint}`));
+  out.push(
+    '',
+    `schema subjects (${plan.subjects.length}):`,
+    ...plan.subjects.map((s) => `  ${s.subject}  ${s.schema}  ${s.compatibility}  sha256:${s.fingerprint}`),
+  );
   out.push('', `steps (${plan.steps.length}):`);
   for (const s of plan.steps) out.push(...stepLines(s));
   if (plan.env.length) out.push('', 'environment variables:', ...plan.env.map((e) => `  ${e.name}  (${e.usedBy})`));

@@ -74,12 +74,16 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   }
   const group = COMMAND_NAMES.filter((n) => n.startsWith(`${name} `));
   if (!known(name) && group.length > 0) {
-    io.err(`weir ${name}: expected a subcommand: ${group.map((n) => n.split(' ')[1]).join(', ')}${argv[1] ? `; got ${JSON.stringify(argv[1])}` : ''}`);
+    io.err(
+      `weir ${name}: expected a subcommand: ${group.map((n) => n.split(' ')[1]).join(', ')}${argv[1] ? `; got ${JSON.stringify(argv[1])}` : ''}`,
+    );
     return 2;
   }
   if (!known(name)) {
     const guess = didYouMean(name, COMMAND_NAMES);
-    io.err(`weir: unknown command ${JSON.stringify(name)}${guess ? ` — did you mean \`${guess}\`?` : ''}; expected one of: ${COMMAND_NAMES.join(', ')}`);
+    io.err(
+      `weir: unknown command ${JSON.stringify(name)}${guess ? ` — did you mean \`${guess}\`?` : ''}; expected one of: ${COMMAND_NAMES.join(', ')}`,
+    );
     return 2;
   }
   const command = await loadCommand(name);

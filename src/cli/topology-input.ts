@@ -7,7 +7,11 @@ import type { OptionSpec } from './args.ts';
 import type { Io } from './command.ts';
 
 export const FILES_ARG = { name: 'files', description: 'topology files (default: topology/*.yaml)', variadic: true } as const;
-export const CHECK_ENV_OPTION: OptionSpec = { name: 'check-env', type: 'boolean', description: 'also require every ${VAR} the topology references to be set' };
+export const CHECK_ENV_OPTION: OptionSpec = {
+  name: 'check-env',
+  type: 'boolean',
+  description: 'also require every ${VAR} the topology references to be set',
+};
 
 export function compileFiles(files: string[], checkEnv = false): CompileResult {
   return compileTopology(files.length ? files : defaultTopologyFiles(), checkEnv ? { env: process.env } : {});

@@ -62,7 +62,10 @@ function needsRedis(step: PlannedStep): boolean {
 function limiterFor(step: PlannedStep, redis: Redis | undefined, log: Logger): RateLimiter | undefined {
   const rl = step.rateLimit;
   if (!rl) return undefined;
-  const bucket = rl.scope === 'redis' ? new RedisBucket(redis!, `weir:ratelimit:${step.pipeline}:${step.name}`, rl.perSecond, rl.burst) : new LocalBucket(rl.perSecond, rl.burst);
+  const bucket =
+    rl.scope === 'redis'
+      ? new RedisBucket(redis!, `weir:ratelimit:${step.pipeline}:${step.name}`, rl.perSecond, rl.burst)
+      : new LocalBucket(rl.perSecond, rl.burst);
   let lastLog = 0;
   return new RateLimiter(bucket, {
     perSecond: rl.perSecond,
@@ -73,7 +76,12 @@ function limiterFor(step: PlannedStep, redis: Redis | undefined, log: Logger): R
       metrics.rateLimitRedisErrors.inc({ step: step.name });
       if (Date.now() - lastLog > 5_000) {
         lastLog = Date.now();
-        log.error({ step: step.name, err: err.message, onRedisDown: rl.onRedisDown }, rl.onRedisDown === 'fail-open' ? 'rate limiter: Redis unreachable, continuing on a local bucket' : 'rate limiter: Redis unreachable, waiting for it');
+        log.error(
+          { step: step.name, err: err.message, onRedisDown: rl.onRedisDown },
+          rl.onRedisDown === 'fail-open'
+            ? 'rate limiter: Redis unreachable, continuing on a local bucket'
+            : 'rate limiter: Redis unreachable, waiting for it',
+        );
       }
     },
   });
@@ -86,7 +94,11 @@ export async function runSteps(opts: RunOptions): Promise<Running> {
   let redis: Redis | undefined;
   if (steps.some(needsRedis)) {
     if (!opts.redisUrl) throw new Error('REDIS_URL is needed: a step has a Redis rate limit or HTTP delivery records');
-    redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(n * 200, 2_000) });
+    redis = new Redis(opts.redisUrl, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: (n) => Math.min(n * 200, 2_000),
+    });
     redis.on('error', () => undefined); // reported by the limiter, which decides what to do
   }
   const workers: Worker[] = [];
@@ -112,7 +124,11 @@ export async function runSteps(opts: RunOptions): Promise<Running> {
       if (step.kind === 'postgres') {
         if (!opts.databaseUrl) throw new Error(`step ${step.name} writes to Postgres: DATABASE_URL is needed`);
         const schemaJson = step.readerSchema ? schemaFile(opts.root, step.readerSchema).json : undefined;
-        deps.sink = new PostgresSink(step, { connectionString: opts.databaseUrl, schemaJson, ...(opts.postgresWrite ? { strategy: opts.postgresWrite } : {}) });
+        deps.sink = new PostgresSink(step, {
+          connectionString: opts.databaseUrl,
+          schemaJson,
+          ...(opts.postgresWrite ? { strategy: opts.postgresWrite } : {}),
+        });
       }
       const worker = await Worker.create(deps);
       await worker.start();

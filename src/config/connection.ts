@@ -4,12 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-export const CONNECTION_KEYS = [
-  'KAFKA_BOOTSTRAP_SERVERS',
-  'SCHEMA_REGISTRY_URL',
-  'DATABASE_URL',
-  'REDIS_URL',
-] as const;
+export const CONNECTION_KEYS = ['KAFKA_BOOTSTRAP_SERVERS', 'SCHEMA_REGISTRY_URL', 'DATABASE_URL', 'REDIS_URL'] as const;
 
 export type ConnectionKey = (typeof CONNECTION_KEYS)[number];
 export type ConnectionSettings = Record<ConnectionKey, string>;
@@ -54,7 +49,10 @@ export function findEnvFile(from = process.cwd(), env = process.env): string | u
 }
 
 export class MissingConnectionSettings extends Error {
-  constructor(readonly missing: string[], readonly envFile: string | undefined) {
+  constructor(
+    readonly missing: string[],
+    readonly envFile: string | undefined,
+  ) {
     super(
       `missing connection settings: ${missing.join(', ')}. Set them in the environment, ` +
         (envFile ? `or add them to ${envFile}` : 'or run `npm run stack:up` to start a local stack and write .weir/stack.env'),

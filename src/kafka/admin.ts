@@ -30,9 +30,7 @@ const GROUP_STATES: GroupInfo['state'][] = ['unknown', 'preparing-rebalance', 'c
 export type OffsetQuery = 'earliest' | 'latest' | { timestamp: number };
 
 function promised<T>(operation: string, fn: (cb: (err: unknown, result: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) =>
-    fn((err, result) => (err ? reject(toKafkaError(err, operation)) : resolve(result))),
-  );
+  return new Promise((resolve, reject) => fn((err, result) => (err ? reject(toKafkaError(err, operation)) : resolve(result))));
 }
 
 export class KafkaAdmin {
@@ -58,18 +56,21 @@ export class KafkaAdmin {
     const config = { ...baseConfig(conn, 'admin') } as Record<string, unknown>;
     let report: (err: Error) => void = () => undefined;
     let reason: string | undefined;
-    const client = RdKafka.AdminClient.create(config as RdKafka.GlobalConfig, {
-      // librdkafka's log line has the broker's reason; the error event only says that auth failed.
-      'event.log': (e: { severity: number; message: string }) => {
-        const m = /(SASL authentication error: .*|SSL handshake failed.*)$/.exec(e.message);
-        if (e.severity <= 3 && m) reason = m[1];
-      },
-      'event.error': (err: { code?: number; message?: string }) => {
-        if (err.code === RdKafka.CODES.ERRORS.ERR__AUTHENTICATION || /authentication failure/i.test(err.message ?? '')) {
-          report(new KafkaError('fatal', 'authentication', err.code, reason ?? err.message ?? 'authentication failed'));
-        }
-      },
-    } as never);
+    const client = RdKafka.AdminClient.create(
+      config as RdKafka.GlobalConfig,
+      {
+        // librdkafka's log line has the broker's reason; the error event only says that auth failed.
+        'event.log': (e: { severity: number; message: string }) => {
+          const m = /(SASL authentication error: .*|SSL handshake failed.*)$/.exec(e.message);
+          if (e.severity <= 3 && m) reason = m[1];
+        },
+        'event.error': (err: { code?: number; message?: string }) => {
+          if (err.code === RdKafka.CODES.ERRORS.ERR__AUTHENTICATION || /authentication failure/i.test(err.message ?? '')) {
+            report(new KafkaError('fatal', 'authentication', err.code, reason ?? err.message ?? 'authentication failed'));
+          }
+        },
+      } as never,
+    );
     return new KafkaAdmin(client, timeoutMs, (listener) => (report = listener));
   }
 
@@ -140,14 +141,25 @@ export class KafkaAdmin {
    * end a transactional consumer can reach, unlike the high watermark which counts commit markers
    * and open transactions.
    */
-  async offsets(partitions: TopicPartition[], query: OffsetQuery, isolation: IsolationLevel = 'read_committed'): Promise<TopicPartitionOffset[]> {
+  async offsets(
+    partitions: TopicPartition[],
+    query: OffsetQuery,
+    isolation: IsolationLevel = 'read_committed',
+  ): Promise<TopicPartitionOffset[]> {
     if (partitions.length === 0) return [];
     const spec =
-      query === 'earliest' ? RdKafka.OffsetSpec.EARLIEST : query === 'latest' ? RdKafka.OffsetSpec.LATEST : new RdKafka.OffsetSpec(query.timestamp);
+      query === 'earliest'
+        ? RdKafka.OffsetSpec.EARLIEST
+        : query === 'latest'
+          ? RdKafka.OffsetSpec.LATEST
+          : new RdKafka.OffsetSpec(query.timestamp);
     const result = await this.call<RdKafka.ListOffsetsResult[]>('admin.listOffsets', (cb) =>
       this.client.listOffsets(
         partitions.map(({ topic, partition }) => ({ topic, partition, offset: spec })),
-        { timeout: this.timeoutMs, isolationLevel: isolation === 'read_committed' ? RdKafka.IsolationLevel.READ_COMMITTED : RdKafka.IsolationLevel.READ_UNCOMMITTED },
+        {
+          timeout: this.timeoutMs,
+          isolationLevel: isolation === 'read_committed' ? RdKafka.IsolationLevel.READ_COMMITTED : RdKafka.IsolationLevel.READ_UNCOMMITTED,
+        },
         cb,
       ),
     );
@@ -169,7 +181,12 @@ export class KafkaAdmin {
       if (open.length === 0) return;
       if (Date.now() > deadline) {
         const names = open.map((o) => `${o.topic}/${o.partition}`).join(', ');
-        throw new KafkaError('retriable', 'admin.untilStable', undefined, `${names}: a transaction is still open after ${Math.round(timeoutMs / 1000)} s`);
+        throw new KafkaError(
+          'retriable',
+          'admin.untilStable',
+          undefined,
+          `${names}: a transaction is still open after ${Math.round(timeoutMs / 1000)} s`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -25,7 +25,9 @@ export function rdkafkaClients(conn: KafkaConnection): KafkaClients {
     producer: (opts) =>
       KafkaProducer.connect(conn, {
         name: opts.name,
-        ...(opts.transactionalId !== undefined ? { transactionalId: opts.transactionalId, transactionTimeoutMs: opts.transactionTimeoutMs ?? 60_000 } : {}),
+        ...(opts.transactionalId !== undefined
+          ? { transactionalId: opts.transactionalId, transactionTimeoutMs: opts.transactionTimeoutMs ?? 60_000 }
+          : {}),
         ...(opts.logger ? { logger: opts.logger } : {}),
         ...(opts.extra ? { extra: opts.extra } : {}),
       }),

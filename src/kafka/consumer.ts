@@ -100,7 +100,9 @@ export class KafkaConsumer implements StepConsumer {
     };
     // auto.offset.reset is a topic-level property: in the global config the (empty) topic config
     // would silently override it with librdkafka's default, `latest`.
-    const native = new RdKafka.KafkaConsumer(config as RdKafka.ConsumerGlobalConfig, { 'auto.offset.reset': opts.autoOffsetReset ?? 'earliest' });
+    const native = new RdKafka.KafkaConsumer(config as RdKafka.ConsumerGlobalConfig, {
+      'auto.offset.reset': opts.autoOffsetReset ?? 'earliest',
+    });
     forwardClientLogs(native, opts.logger);
     await new Promise<void>((resolve, reject) =>
       native.connect({}, (err) => (err ? reject(toKafkaError(err, 'consumer.connect')) : resolve())),
@@ -180,7 +182,12 @@ export class KafkaConsumer implements StepConsumer {
   private consumeError(err: unknown): Error {
     const e = toKafkaError(err, 'consume');
     if (e.code !== KAFKA_CODES.unknownTopic || this.subscription.length === 0) return e;
-    return new KafkaError(e.kind, 'consume', e.code, `${e.message.replace(/^consume: /, '').replace(/ \(code \d+\)$/, '')} — subscribed to ${this.subscription.join(', ')}; \`weir deploy\` creates the topology's topics`);
+    return new KafkaError(
+      e.kind,
+      'consume',
+      e.code,
+      `${e.message.replace(/^consume: /, '').replace(/ \(code \d+\)$/, '')} — subscribed to ${this.subscription.join(', ')}; \`weir deploy\` creates the topology's topics`,
+    );
   }
 
   pause(partitions: TopicPartition[]): void {

@@ -63,7 +63,15 @@ export class KafkaProducer implements StepProducer {
   /** Enqueues one record; false when the local queue is full (then wait and retry, or use send). */
   trySend(record: OutboundRecord): boolean {
     try {
-      this.client.produce(record.topic, record.partition ?? null, record.value, record.key ?? null, record.timestamp ?? null, undefined, toClientHeaders(record.headers));
+      this.client.produce(
+        record.topic,
+        record.partition ?? null,
+        record.value,
+        record.key ?? null,
+        record.timestamp ?? null,
+        undefined,
+        toClientHeaders(record.headers),
+      );
       this.pending++;
       return true;
     } catch (err) {

@@ -17,7 +17,7 @@ export interface TopicConfigEntry {
 
 function security(conn: KafkaConnection): ProtocolSecurity {
   const x = conn.extra ?? {};
-  const s: ProtocolSecurity = { protocol: (String(x['security.protocol'] ?? 'PLAINTEXT').toUpperCase() as ProtocolSecurity['protocol']) };
+  const s: ProtocolSecurity = { protocol: String(x['security.protocol'] ?? 'PLAINTEXT').toUpperCase() as ProtocolSecurity['protocol'] };
   if (x['sasl.mechanisms']) s.mechanism = String(x['sasl.mechanisms']).toUpperCase() as ProtocolSecurity['mechanism'];
   if (x['sasl.username']) s.username = String(x['sasl.username']);
   if (x['sasl.password']) s.password = String(x['sasl.password']);
@@ -31,7 +31,12 @@ export async function describeTopicConfigs(conn: KafkaConnection, topics: string
   const broker = await BrokerConnection.open(conn.bootstrapServers, security(conn));
   try {
     const body = new Writer()
-      .array(topics, (w, t) => w.int8(TOPIC).string(t).array(null, () => undefined))
+      .array(topics, (w, t) =>
+        w
+          .int8(TOPIC)
+          .string(t)
+          .array(null, () => undefined),
+      )
       .bool(false)
       .build();
     const r = await broker.request(API.describeConfigs, 1, body);
@@ -68,7 +73,15 @@ export async function alterTopicConfigs(conn: KafkaConnection, changes: Map<stri
   try {
     const body = new Writer()
       .array([...changes], (w, [topic, configs]) =>
-        w.int8(TOPIC).string(topic).array(Object.entries(configs), (cw, [k, v]) => cw.string(k).int8(v === null ? 1 : 0).string(v)),
+        w
+          .int8(TOPIC)
+          .string(topic)
+          .array(Object.entries(configs), (cw, [k, v]) =>
+            cw
+              .string(k)
+              .int8(v === null ? 1 : 0)
+              .string(v),
+          ),
       )
       .bool(false)
       .build();

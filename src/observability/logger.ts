@@ -5,13 +5,16 @@ export type { Logger };
 
 export function createLogger(options: LoggerOptions = {}, file?: string): Logger {
   const destination = file ? pino.destination({ dest: file, mkdir: true, sync: false }) : undefined;
-  return pino({
-    level: process.env.WEIR_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info',
-    base: { pid: process.pid },
-    // Never log credentials that may sit inside connection URLs or client configs.
-    redact: { paths: ['*.password', '*.sasl_password', '*["sasl.password"]', '*["ssl.key.password"]'], censor: '[redacted]' },
-    ...options,
-  }, destination ?? pino.destination(1));
+  return pino(
+    {
+      level: process.env.WEIR_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info',
+      base: { pid: process.pid },
+      // Never log credentials that may sit inside connection URLs or client configs.
+      redact: { paths: ['*.password', '*.sasl_password', '*["sasl.password"]', '*["ssl.key.password"]'], censor: '[redacted]' },
+      ...options,
+    },
+    destination ?? pino.destination(1),
+  );
 }
 
 let root: Logger | undefined;

@@ -14,7 +14,13 @@ export interface TokenBucket {
 }
 
 /** Refill by elapsed time, grant what is there, say how long the rest needs. */
-export function refill(state: { tokens: number; at: number }, now: number, perSecond: number, burst: number, requested: number): Grant & { tokens: number } {
+export function refill(
+  state: { tokens: number; at: number },
+  now: number,
+  perSecond: number,
+  burst: number,
+  requested: number,
+): Grant & { tokens: number } {
   const tokens = Math.min(burst, state.tokens + ((now - state.at) * perSecond) / 1000);
   const granted = Math.min(requested, Math.floor(tokens));
   const left = tokens - granted;
@@ -25,7 +31,11 @@ export function refill(state: { tokens: number; at: number }, now: number, perSe
 export class LocalBucket implements TokenBucket {
   private state: { tokens: number; at: number };
 
-  constructor(private readonly perSecond: number, private readonly burst: number, private readonly clock = () => Date.now()) {
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly clock = () => Date.now(),
+  ) {
     this.state = { tokens: burst, at: clock() };
   }
 
@@ -65,7 +75,12 @@ interface ScriptedRedis extends Redis {
 export class RedisBucket implements TokenBucket {
   private readonly redis: ScriptedRedis;
 
-  constructor(redis: Redis, private readonly key: string, private readonly perSecond: number, private readonly burst: number) {
+  constructor(
+    redis: Redis,
+    private readonly key: string,
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {
     redis.defineCommand('weirTake', { numberOfKeys: 1, lua: SCRIPT });
     this.redis = redis as ScriptedRedis;
   }

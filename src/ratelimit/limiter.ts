@@ -26,7 +26,10 @@ export class RateLimiter {
   private readonly local: LocalBucket;
   private readonly now: () => number;
 
-  constructor(private readonly bucket: TokenBucket, private readonly opts: LimiterOptions) {
+  constructor(
+    private readonly bucket: TokenBucket,
+    private readonly opts: LimiterOptions,
+  ) {
     this.local = bucket instanceof LocalBucket ? bucket : new LocalBucket(opts.perSecond, opts.burst);
     this.now = opts.clock ?? Date.now;
   }

@@ -7,7 +7,13 @@
 import type { KafkaClients } from '../kafka/ports.ts';
 import { decodeMembers, type KeyChains } from './ordered.ts';
 
-export async function loadKeyChains(clients: KafkaClients, topic: string, partitions: number[], chains: KeyChains, stableTimeoutMs: number): Promise<void> {
+export async function loadKeyChains(
+  clients: KafkaClients,
+  topic: string,
+  partitions: number[],
+  chains: KeyChains,
+  stableTimeoutMs: number,
+): Promise<void> {
   const tps = partitions.map((partition) => ({ topic, partition }));
   for (const p of partitions) chains.forget(p);
   if (tps.length === 0) return;

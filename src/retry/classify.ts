@@ -13,7 +13,14 @@ export interface Classified {
   retryAfterMs?: number;
 }
 
-const ALWAYS_DLQ = new Set(['DeserializationError', 'SchemaError', 'SchemaValidationError', 'TransformContractError', 'NonRetryableError', 'ConstraintViolation']);
+const ALWAYS_DLQ = new Set([
+  'DeserializationError',
+  'SchemaError',
+  'SchemaValidationError',
+  'TransformContractError',
+  'NonRetryableError',
+  'ConstraintViolation',
+]);
 const ALWAYS_RETRY = new Set(['TimeoutError', 'RetryableError', 'AbortError']);
 
 export interface RetryPolicy {
@@ -42,7 +49,11 @@ export function lineage(err: unknown): string[] {
   const names = new Set<string>();
   const own = (err as { name?: unknown }).name;
   if (typeof own === 'string' && own) names.add(own);
-  for (let proto = Object.getPrototypeOf(err) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+  for (
+    let proto = Object.getPrototypeOf(err) as object | null;
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
     const ctor = (proto as { constructor?: { name?: string } }).constructor;
     if (ctor?.name) names.add(ctor.name);
   }

@@ -56,14 +56,27 @@ const num = (s: string | undefined) => (s === undefined || s === '' || Number.is
 export function readEnvelope(record: InboundRecord): Envelope {
   const h = record.headers;
   if (!h.some((x) => x.key.startsWith('weir.'))) {
-    return { origin: { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp }, attempt: 1, redriveCount: 0 };
+    return {
+      origin: { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp },
+      attempt: 1,
+      redriveCount: 0,
+    };
   }
   const topic = get(h, RETRY_HEADERS.originTopic);
   const origin: Origin =
     topic !== undefined
-      ? { topic, partition: num(get(h, RETRY_HEADERS.originPartition)) ?? record.partition, offset: num(get(h, RETRY_HEADERS.originOffset)) ?? -1, timestamp: num(get(h, RETRY_HEADERS.originTimestamp)) ?? record.timestamp }
+      ? {
+          topic,
+          partition: num(get(h, RETRY_HEADERS.originPartition)) ?? record.partition,
+          offset: num(get(h, RETRY_HEADERS.originOffset)) ?? -1,
+          timestamp: num(get(h, RETRY_HEADERS.originTimestamp)) ?? record.timestamp,
+        }
       : { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
-  const env: Envelope = { origin, attempt: num(get(h, RETRY_HEADERS.attempt)) ?? 1, redriveCount: num(get(h, RETRY_HEADERS.redriven)) ?? 0 };
+  const env: Envelope = {
+    origin,
+    attempt: num(get(h, RETRY_HEADERS.attempt)) ?? 1,
+    redriveCount: num(get(h, RETRY_HEADERS.redriven)) ?? 0,
+  };
   const first = num(get(h, RETRY_HEADERS.firstFailure));
   const last = num(get(h, RETRY_HEADERS.lastFailure));
   const due = num(get(h, RETRY_HEADERS.due));
@@ -79,7 +92,10 @@ export function readEnvelope(record: InboundRecord): Envelope {
 
 export function stackHash(stack: string): string {
   // Frames without line/column numbers: the same bug in a rebuilt file hashes the same.
-  const frames = stack.split('\n').filter((l) => l.trim().startsWith('at ')).map((l) => l.replace(/:\d+:\d+\)?$/, '').trim());
+  const frames = stack
+    .split('\n')
+    .filter((l) => l.trim().startsWith('at '))
+    .map((l) => l.replace(/:\d+:\d+\)?$/, '').trim());
   return createHash('sha1').update(frames.join('\n')).digest('hex').slice(0, 12);
 }
 
@@ -101,8 +117,18 @@ export interface FailureInfo {
 }
 
 /** Headers of a record moving through the chain without a (new) failure: origin, attempt, due. */
-export function withRetryHeaders(record: InboundRecord, env: Envelope, f: { step: string; group: string; attempt: number; due: number; follows?: boolean }): Header[] {
-  const keep = record.headers.filter((h) => h.key !== RETRY_HEADERS.due && h.key !== RETRY_HEADERS.attempt && h.key !== RETRY_HEADERS.follows && !h.key.startsWith('weir.origin.'));
+export function withRetryHeaders(
+  record: InboundRecord,
+  env: Envelope,
+  f: { step: string; group: string; attempt: number; due: number; follows?: boolean },
+): Header[] {
+  const keep = record.headers.filter(
+    (h) =>
+      h.key !== RETRY_HEADERS.due &&
+      h.key !== RETRY_HEADERS.attempt &&
+      h.key !== RETRY_HEADERS.follows &&
+      !h.key.startsWith('weir.origin.'),
+  );
   const set: Record<string, string> = {
     [RETRY_HEADERS.originTopic]: env.origin.topic,
     [RETRY_HEADERS.originPartition]: String(env.origin.partition),

@@ -22,7 +22,11 @@ export function hopFor(step: PlannedStep, raw: InboundRecord, envelope: Envelope
     const tier = step.retry.tiers[tierIndex]!;
     const due = now + Math.max(tier.delayMs, failure.retryAfterMs ?? 0);
     const headers = failureHeaders(raw, envelope, { ...base, attempt: attempt + 1, due });
-    return { target: 'tier', tier: tierIndex, record: { topic: tier.topic, partition: raw.partition, key: raw.key, value: raw.value, headers } };
+    return {
+      target: 'tier',
+      tier: tierIndex,
+      record: { topic: tier.topic, partition: raw.partition, key: raw.key, value: raw.value, headers },
+    };
   }
   const headers = failureHeaders(raw, envelope, { ...base, attempt });
   return { target: 'dlq', record: { topic: step.retry.dlq, partition: raw.partition, key: raw.key, value: raw.value, headers } };
@@ -30,6 +34,12 @@ export function hopFor(step: PlannedStep, raw: InboundRecord, envelope: Envelope
 
 /** A record that follows its key's head into the chain: unchanged, not attempted, due at once. */
 export function followRecord(step: PlannedStep, raw: InboundRecord, envelope: Envelope, tier: number, now: number): OutboundRecord {
-  const headers = withRetryHeaders(raw, envelope, { step: step.name, group: step.group, attempt: envelope.attempt, due: now, follows: true });
+  const headers = withRetryHeaders(raw, envelope, {
+    step: step.name,
+    group: step.group,
+    attempt: envelope.attempt,
+    due: now,
+    follows: true,
+  });
   return { topic: step.retry.tiers[tier]!.topic, partition: raw.partition, key: raw.key, value: raw.value, headers };
 }

@@ -85,15 +85,29 @@ export class Staging {
   left(partition: number, key: string, offset: number): void {
     const members = this.members(partition, key);
     if (!members.some((m) => m.offset === offset)) return;
-    this.set(partition, key, members.filter((m) => m.offset !== offset));
+    this.set(
+      partition,
+      key,
+      members.filter((m) => m.offset !== offset),
+    );
   }
 
   /** The record (head or a first failure) now waits in `tier`. */
   entered(partition: number, key: string, offset: number, tier: number): void {
     const members = this.members(partition, key);
     const i = members.findIndex((m) => m.offset === offset);
-    if (i < 0) this.set(partition, key, [{ offset, tier }, ...members].sort((a, b) => a.offset - b.offset));
-    else this.set(partition, key, members.map((m, j) => (j === i ? { offset, tier } : m)));
+    if (i < 0)
+      this.set(
+        partition,
+        key,
+        [{ offset, tier }, ...members].sort((a, b) => a.offset - b.offset),
+      );
+    else
+      this.set(
+        partition,
+        key,
+        members.map((m, j) => (j === i ? { offset, tier } : m)),
+      );
   }
 
   /** Folds this batch's changes into the committed state (after its transaction committed). */

@@ -36,7 +36,10 @@ export interface OutputRecord<V = unknown> {
 
 export type TransformResult<V = unknown> = OutputRecord<V> | OutputRecord<V>[] | null | undefined;
 
-export type Transform<In = unknown, Out = unknown> = (record: TransformRecord<In>, ctx: TransformContext) => Promise<TransformResult<Out>> | TransformResult<Out>;
+export type Transform<In = unknown, Out = unknown> = (
+  record: TransformRecord<In>,
+  ctx: TransformContext,
+) => Promise<TransformResult<Out>> | TransformResult<Out>;
 
 /** Throw to retry the record through the step's retry tiers (timeouts and 5xx retry anyway). */
 export class RetryableError extends Error {

@@ -113,23 +113,36 @@ export class BatchProcessor {
     if (w.poison) throw w.poison;
     const step = this.step;
     const trace = childTrace(headerText(w.raw.headers, HEADER.traceparent));
-    const record = { key: w.key, value: w.value, headers: headerMap(w.raw.headers), topic: w.envelope.origin.topic, partition: w.envelope.origin.partition, offset: w.envelope.origin.offset, timestamp: w.envelope.origin.timestamp };
+    const record = {
+      key: w.key,
+      value: w.value,
+      headers: headerMap(w.raw.headers),
+      topic: w.envelope.origin.topic,
+      partition: w.envelope.origin.partition,
+      offset: w.envelope.origin.offset,
+      timestamp: w.envelope.origin.timestamp,
+    };
     const log = this.log;
-    const outputs = this.watchdog.guard(step.timeoutMs, `step ${step.name} on ${w.raw.topic}/${w.raw.partition}@${w.raw.offset}`, (signal) =>
-      this.processor(record, {
-        // Made on first use: most transforms never log per record.
-        get log() {
-          return log.child({ partition: w.raw.partition, offset: w.raw.offset });
-        },
-        get signal() {
-          return signal();
-        },
-        step: step.name,
-        attempt: w.envelope.attempt,
-        trace,
-      }),
+    const outputs = this.watchdog.guard(
+      step.timeoutMs,
+      `step ${step.name} on ${w.raw.topic}/${w.raw.partition}@${w.raw.offset}`,
+      (signal) =>
+        this.processor(record, {
+          // Made on first use: most transforms never log per record.
+          get log() {
+            return log.child({ partition: w.raw.partition, offset: w.raw.offset });
+          },
+          get signal() {
+            return signal();
+          },
+          step: step.name,
+          attempt: w.envelope.attempt,
+          trace,
+        }),
     );
-    return outputs instanceof Promise ? outputs.then((o) => this.io.encode(w, o, trace.traceparent)) : this.io.encode(w, outputs, trace.traceparent);
+    return outputs instanceof Promise
+      ? outputs.then((o) => this.io.encode(w, o, trace.traceparent))
+      : this.io.encode(w, outputs, trace.traceparent);
   }
 
   /** Records of the keys topic for every key whose chain this batch changed. */

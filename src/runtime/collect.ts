@@ -14,7 +14,13 @@ export interface BatchBounds {
 /** How long an empty poll waits before the loop goes round (reports, idle commits, stop checks). */
 const IDLE_POLL_MS = 500;
 
-export async function collectBatch(consumer: StepConsumer, bounds: BatchBounds, due: DuePartitions, clock: Clock, stopping: () => boolean): Promise<InboundRecord[]> {
+export async function collectBatch(
+  consumer: StepConsumer,
+  bounds: BatchBounds,
+  due: DuePartitions,
+  clock: Clock,
+  stopping: () => boolean,
+): Promise<InboundRecord[]> {
   const batch: InboundRecord[] = [];
   let bytes = 0;
   const deadline = clock.now() + bounds.timeMs;

@@ -20,7 +20,12 @@ function lanesOf(items: Work[], ordering: 'partition' | 'key'): number[][] {
   return [...lanes.values()];
 }
 
-export async function executeBatch<T>(items: Work[], ordering: 'partition' | 'key', concurrency: number, fn: (w: Work) => Promise<T> | T): Promise<Outcome<T>[]> {
+export async function executeBatch<T>(
+  items: Work[],
+  ordering: 'partition' | 'key',
+  concurrency: number,
+  fn: (w: Work) => Promise<T> | T,
+): Promise<Outcome<T>[]> {
   const outcomes: Outcome<T>[] = new Array(items.length);
   const lanes = lanesOf(items, ordering);
   const width = ordering === 'key' ? Math.max(1, concurrency) : lanes.length;

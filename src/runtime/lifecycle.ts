@@ -47,20 +47,38 @@ interface Row {
 
 const REJOIN = { abortable: 'rejoining', retriable: 'rejoining', indefinite: 'rejoining', fenced: 'rejoining', fatal: 'stopped' } as const;
 /** A transaction's failure: the one mapping of error kinds the issue of this design is about. */
-const TRANSACTION = { abortable: 'aborting', retriable: 'aborting', indefinite: 'replacing', fenced: 'rejoining', fatal: 'stopped' } as const;
+const TRANSACTION = {
+  abortable: 'aborting',
+  retriable: 'aborting',
+  indefinite: 'replacing',
+  fenced: 'rejoining',
+  fatal: 'stopped',
+} as const;
 
 export const TABLE: Record<State, Row> = {
   starting: { next: ['rebalancing', 'closing'], failure: REJOIN },
   rebalancing: { next: ['collecting', 'closing'], failure: REJOIN },
   // Poll errors other than fenced/fatal are the client's own business (it reconnects): poll again.
-  collecting: { next: ['processing', 'settling', 'rebalancing', 'collecting', 'producing', 'closing'], failure: { abortable: 'collecting', retriable: 'collecting', indefinite: 'collecting', fenced: 'rejoining', fatal: 'stopped' } },
+  collecting: {
+    next: ['processing', 'settling', 'rebalancing', 'collecting', 'producing', 'closing'],
+    failure: { abortable: 'collecting', retriable: 'collecting', indefinite: 'collecting', fenced: 'rejoining', fatal: 'stopped' },
+  },
   // A registry outage: the records are fine, try them again later.
-  processing: { next: ['settling', 'producing'], failure: { retriable: 'rewinding', indefinite: 'rewinding', abortable: 'rewinding', fenced: 'rejoining', fatal: 'stopped' } },
+  processing: {
+    next: ['settling', 'producing'],
+    failure: { retriable: 'rewinding', indefinite: 'rewinding', abortable: 'rewinding', fenced: 'rejoining', fatal: 'stopped' },
+  },
   settling: { next: ['producing', 'collecting', 'rebalancing', 'closing'], failure: TRANSACTION },
   producing: { next: ['collecting', 'settling'], failure: TRANSACTION },
   // An abort that fails leaves the outcome unknown: replace the producer.
-  aborting: { next: ['rewinding'], failure: { abortable: 'replacing', retriable: 'replacing', indefinite: 'replacing', fenced: 'rejoining', fatal: 'stopped' } },
-  replacing: { next: ['rewinding'], failure: { abortable: 'rejoining', retriable: 'rejoining', indefinite: 'rejoining', fenced: 'rejoining', fatal: 'stopped' } },
+  aborting: {
+    next: ['rewinding'],
+    failure: { abortable: 'replacing', retriable: 'replacing', indefinite: 'replacing', fenced: 'rejoining', fatal: 'stopped' },
+  },
+  replacing: {
+    next: ['rewinding'],
+    failure: { abortable: 'rejoining', retriable: 'rejoining', indefinite: 'rejoining', fenced: 'rejoining', fatal: 'stopped' },
+  },
   rewinding: { next: ['collecting'], failure: REJOIN },
   rejoining: { next: ['starting', 'stopped'], failure: {} },
   closing: { next: ['stopped'], failure: {} },
@@ -98,7 +116,8 @@ export class Lifecycle {
 
   /** The state's work succeeded and `next` follows. */
   go(next: State): void {
-    if (!TABLE[this.current].next.includes(next)) throw new IllegalTransition(`${this.current} → ${next} is not a transition of the worker lifecycle`);
+    if (!TABLE[this.current].next.includes(next))
+      throw new IllegalTransition(`${this.current} → ${next} is not a transition of the worker lifecycle`);
     this.move(next);
   }
 
@@ -121,6 +140,9 @@ export class Lifecycle {
 /** The table as Markdown, for docs/runtime.md (written by `npm run gen:docs`, checked by a unit test). */
 export function lifecycleMarkdown(): string {
   const kinds: FailureKind[] = ['abortable', 'retriable', 'indefinite', 'fenced', 'fatal'];
-  const rows = (Object.keys(TABLE) as State[]).map((s) => `| \`${s}\` | ${TABLE[s].next.map((n) => `\`${n}\``).join(', ') || '—'} | ${kinds.map((k) => (TABLE[s].failure[k] ? `\`${TABLE[s].failure[k]}\`` : '—')).join(' | ')} |`);
+  const rows = (Object.keys(TABLE) as State[]).map(
+    (s) =>
+      `| \`${s}\` | ${TABLE[s].next.map((n) => `\`${n}\``).join(', ') || '—'} | ${kinds.map((k) => (TABLE[s].failure[k] ? `\`${TABLE[s].failure[k]}\`` : '—')).join(' | ')} |`,
+  );
   return [`| state | next on success | ${kinds.join(' | ')} |`, `|---|---|${kinds.map(() => '---').join('|')}|`, ...rows].join('\n');
 }

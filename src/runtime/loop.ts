@@ -70,7 +70,14 @@ export class WorkerLoop {
 
   constructor(private readonly deps: LoopDeps) {
     this.lifecycle = new Lifecycle((from, to, reason) => this.transitioned(from, to, reason));
-    this.reporter = new Reporter(deps.step.name, deps.step.input, deps.step.retry.tiers.map((t) => t.topic), deps.clients, deps.due, deps.clock);
+    this.reporter = new Reporter(
+      deps.step.name,
+      deps.step.input,
+      deps.step.retry.tiers.map((t) => t.topic),
+      deps.clients,
+      deps.due,
+      deps.clock,
+    );
     this.lastRoundAt = deps.clock.now();
   }
 
@@ -141,10 +148,20 @@ export class WorkerLoop {
 
   private async start(): Promise<State> {
     const { step, clients, log } = this.deps;
-    this.consumer = await clients.consumer({ name: `${step.name}-consumer`, groupId: step.group, isolation: 'read_committed', sessionTimeoutMs: this.deps.sessionTimeoutMs, logger: log, extra: { 'queued.max.messages.kbytes': 16_384 } });
+    this.consumer = await clients.consumer({
+      name: `${step.name}-consumer`,
+      groupId: step.group,
+      isolation: 'read_committed',
+      sessionTimeoutMs: this.deps.sessionTimeoutMs,
+      logger: log,
+      extra: { 'queued.max.messages.kbytes': 16_384 },
+    });
     await this.newProducer();
     this.consumer.subscribe([step.input]);
-    log.info({ group: step.group, ...(this.deps.exactlyOnce ? { transactionalId: this.transactionalId } : { delivery: 'at-least-once' }) }, 'started');
+    log.info(
+      { group: step.group, ...(this.deps.exactlyOnce ? { transactionalId: this.transactionalId } : { delivery: 'at-least-once' }) },
+      'started',
+    );
     return this.stopRequested ? 'closing' : 'rebalancing';
   }
 
@@ -176,7 +193,9 @@ export class WorkerLoop {
     if (this.stopRequested) return this.inflight ? 'settling' : 'closing';
     if (consumer.hasPendingRebalance && !this.inflight) return 'rebalancing';
     this.reporter.report(consumer);
-    const batch = consumer.hasPendingRebalance ? [] : await collectBatch(consumer, this.deps.step.batch, this.deps.due, this.deps.clock, () => this.stopRequested);
+    const batch = consumer.hasPendingRebalance
+      ? []
+      : await collectBatch(consumer, this.deps.step.batch, this.deps.due, this.deps.clock, () => this.stopRequested);
     if (batch.length > 0) {
       this.batch = batch;
       return 'processing';
@@ -200,7 +219,11 @@ export class WorkerLoop {
       this.batch = [];
       throw err;
     }
-    this.offsets = nextOffsets(this.batch, inputPositions(this.consumer!, this.deps.step.input, this.batch), this.deps.hooks.commitLastProcessed);
+    this.offsets = nextOffsets(
+      this.batch,
+      inputPositions(this.consumer!, this.deps.step.input, this.batch),
+      this.deps.hooks.commitLastProcessed,
+    );
     return this.inflight ? 'settling' : 'producing';
   }
 
@@ -225,9 +248,19 @@ export class WorkerLoop {
   }
 
   private produce(): State {
-    const tx: TransactionContext = { step: this.deps.step.name, producer: this.producer!, consumer: this.consumer!, exactlyOnce: this.deps.exactlyOnce, timeoutMs: Math.min(this.deps.step.transactionTimeoutMs, 30_000), hooks: this.deps.hooks, log: this.deps.log };
+    const tx: TransactionContext = {
+      step: this.deps.step.name,
+      producer: this.producer!,
+      consumer: this.consumer!,
+      exactlyOnce: this.deps.exactlyOnce,
+      timeoutMs: Math.min(this.deps.step.transactionTimeoutMs, 30_000),
+      hooks: this.deps.hooks,
+      log: this.deps.log,
+    };
     const { batch, prepared, offsets } = this;
-    const outcome = this.deps.strategy.write(batch.length ? prepared : undefined, offsets, tx).catch((error: unknown): Outcome => ({ ok: false, error, open: true }));
+    const outcome = this.deps.strategy
+      .write(batch.length ? prepared : undefined, offsets, tx)
+      .catch((error: unknown): Outcome => ({ ok: false, error, open: true }));
     this.inflight = { batch, offsets, prepared, outcome };
     this.batch = [];
     this.prepared = undefined;
@@ -266,7 +299,8 @@ export class WorkerLoop {
     const assigned = consumer.assignment();
     const first: TopicPartitionOffset[] = [];
     for (const r of this.failed) {
-      if (!first.some((f) => f.partition === r.partition && f.topic === r.topic)) first.push({ topic: r.topic, partition: r.partition, offset: r.offset });
+      if (!first.some((f) => f.partition === r.partition && f.topic === r.topic))
+        first.push({ topic: r.topic, partition: r.partition, offset: r.offset });
     }
     this.failed = [];
     for (const tpo of first) {

@@ -33,7 +33,8 @@ export function nextOffsets(batch: InboundRecord[], positions: TopicPartitionOff
  */
 export function inputPositions(consumer: StepConsumer, input: string, batch: InboundRecord[]): TopicPartitionOffset[] {
   const parts: Array<{ topic: string; partition: number }> = [];
-  for (const r of batch) if (r.topic === input && !parts.some((p) => p.partition === r.partition)) parts.push({ topic: r.topic, partition: r.partition });
+  for (const r of batch)
+    if (r.topic === input && !parts.some((p) => p.partition === r.partition)) parts.push({ topic: r.topic, partition: r.partition });
   if (parts.length === 0) return [];
   return consumer.positions(parts).filter((p) => p.offset >= 0 && (p.high < 0 || p.offset <= p.high));
 }

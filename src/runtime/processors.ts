@@ -27,11 +27,15 @@ function normalize(step: PlannedStep, result: unknown): OutputRecord[] {
   const list = Array.isArray(result) ? result : [result];
   return list.map((o) => {
     if (!o || typeof o !== 'object' || !('value' in o)) {
-      throw new TransformContractError(`step ${step.name}: a transform returns { value, topic?, key?, headers? } objects (or an array of them, or null)`);
+      throw new TransformContractError(
+        `step ${step.name}: a transform returns { value, topic?, key?, headers? } objects (or an array of them, or null)`,
+      );
     }
     const out = o as OutputRecord;
     if (out.topic !== undefined && !step.outputs.includes(out.topic)) {
-      throw new TransformContractError(`step ${step.name}: output topic ${out.topic} is not one of the declared outputs (${step.outputs.join(', ')})`);
+      throw new TransformContractError(
+        `step ${step.name}: output topic ${out.topic} is not one of the declared outputs (${step.outputs.join(', ')})`,
+      );
     }
     return out;
   });

@@ -27,7 +27,10 @@ export async function applyRebalances(ctx: RebalanceContext, consumer: StepConsu
   const tierTopics = step.retry.tiers.map((t) => t.topic);
   const events = consumer.takeRebalanceEvents();
   for (const event of events) {
-    const all: TopicPartition[] = [...event.partitions, ...event.partitions.flatMap((tp) => tierTopics.map((topic) => ({ topic, partition: tp.partition })))];
+    const all: TopicPartition[] = [
+      ...event.partitions,
+      ...event.partitions.flatMap((tp) => tierTopics.map((topic) => ({ topic, partition: tp.partition }))),
+    ];
     const indexes = event.partitions.map((p) => p.partition);
     if (event.kind === 'assign') {
       if (ctx.chains) {
@@ -37,7 +40,10 @@ export async function applyRebalances(ctx: RebalanceContext, consumer: StepConsu
         const bound = step.transactionTimeoutMs + 30_000;
         await consumer.committed(all, bound);
         await loadKeyChains(ctx.clients, step.retry.keysTopic!, indexes, ctx.chains, bound);
-        log.info({ partitions: indexes, keysInChain: indexes.reduce((n, p) => n + ctx.chains!.keysInChain(p), 0) }, 'rebuilt ordered-retry state');
+        log.info(
+          { partitions: indexes, keysInChain: indexes.reduce((n, p) => n + ctx.chains!.keysInChain(p), 0) },
+          'rebuilt ordered-retry state',
+        );
       }
       consumer.completeAssign(await ctx.strategy.startPositions(all));
       log.info({ partitions: indexes }, 'assigned');

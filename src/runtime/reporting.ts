@@ -39,7 +39,8 @@ export class Reporter {
       (ends) => {
         for (const e of ends) {
           const pos = positions.find((p) => p.partition === e.partition)?.offset ?? -1;
-          if (pos >= 0) metrics.consumerLag.set({ step: this.step, topic: e.topic, partition: String(e.partition) }, Math.max(0, e.offset - pos));
+          if (pos >= 0)
+            metrics.consumerLag.set({ step: this.step, topic: e.topic, partition: String(e.partition) }, Math.max(0, e.offset - pos));
         }
       },
       () => undefined,

@@ -43,7 +43,13 @@ export class StepIO {
     const inTopic = topic(step.input);
     const input = {
       key: await codecFor(inTopic.key, { serde, root, subject: subjectName(inTopic.name, 'key'), forEncoding: false }),
-      value: await codecFor(inTopic.value, { serde, root, subject: subjectName(inTopic.name, 'value'), readerSchema: step.readerSchema, forEncoding: false }),
+      value: await codecFor(inTopic.value, {
+        serde,
+        root,
+        subject: subjectName(inTopic.name, 'value'),
+        readerSchema: step.readerSchema,
+        forEncoding: false,
+      }),
     };
     const outputs = new Map<string, TopicCodecs>();
     for (const name of step.outputs) {

@@ -24,7 +24,12 @@ export interface TransactionContext {
 
 const ms = (x: number) => Math.round(x * 10) / 10;
 
-export async function writeBatch(tx: TransactionContext, records: OutboundRecord[], offsets: TopicPartitionOffset[], timings: Record<string, number> = {}): Promise<Outcome> {
+export async function writeBatch(
+  tx: TransactionContext,
+  records: OutboundRecord[],
+  offsets: TopicPartitionOffset[],
+  timings: Record<string, number> = {},
+): Promise<Outcome> {
   if (!tx.exactlyOnce) return deliverAtLeastOnce(tx, records, offsets);
   const { producer, hooks } = tx;
   let open = false;
@@ -46,7 +51,17 @@ export async function writeBatch(tx: TransactionContext, records: OutboundRecord
     metrics.transactionSeconds.observe({ step: tx.step }, (performance.now() - t0) / 1000);
     if (tx.log.isLevelEnabled('debug')) {
       const phases = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, ms(v)]));
-      tx.log.debug({ records: records.length, partitions: offsets.length, ...phases, produceMs: ms(t1 - t0), sendOffsetsMs: ms(t2 - t1), commitMs: ms(performance.now() - t2) }, 'committed batch');
+      tx.log.debug(
+        {
+          records: records.length,
+          partitions: offsets.length,
+          ...phases,
+          produceMs: ms(t1 - t0),
+          sendOffsetsMs: ms(t2 - t1),
+          commitMs: ms(performance.now() - t2),
+        },
+        'committed batch',
+      );
     }
     return COMMITTED;
   } catch (error) {

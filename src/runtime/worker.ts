@@ -73,7 +73,19 @@ export class Worker {
     // The loop resumes held retry-tier partitions through the consumer it has at the time.
     let loop: WorkerLoop | undefined = undefined;
     const due = new DuePartitions((tps) => loop?.resume(tps), clock);
-    loop = new WorkerLoop({ step, clients: deps.clients, strategy, clock, hooks: deps.hooks ?? {}, log, instanceId: deps.instanceId, sessionTimeoutMs: deps.sessionTimeoutMs ?? 45_000, exactlyOnce: deps.delivery !== 'at-least-once', due, chains });
+    loop = new WorkerLoop({
+      step,
+      clients: deps.clients,
+      strategy,
+      clock,
+      hooks: deps.hooks ?? {},
+      log,
+      instanceId: deps.instanceId,
+      sessionTimeoutMs: deps.sessionTimeoutMs ?? 45_000,
+      exactlyOnce: deps.delivery !== 'at-least-once',
+      due,
+      chains,
+    });
     return new Worker(loop, strategy, step, clock);
   }
 

@@ -28,7 +28,10 @@ export interface AvroSchemaFile {
 }
 
 export class InvalidAvroSchema extends Error {
-  constructor(readonly file: string, detail: string) {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
     super(`${file}: ${detail}`);
     this.name = 'InvalidAvroSchema';
   }
@@ -50,7 +53,13 @@ export function parseAvroSchema(text: string, file: string): AvroSchemaFile {
   // Attributes included: a changed logical type or precision is a different schema.
   const canonical = type.schema({ exportAttrs: true }) as unknown;
   const canonicalText = JSON.stringify(canonical);
-  return { json, text: JSON.stringify(json), type, canonical: canonicalText, fingerprint: createHash('sha256').update(canonicalText).digest('hex').slice(0, 16) };
+  return {
+    json,
+    text: JSON.stringify(json),
+    type,
+    canonical: canonicalText,
+    fingerprint: createHash('sha256').update(canonicalText).digest('hex').slice(0, 16),
+  };
 }
 
 export function loadAvroSchema(file: string): AvroSchemaFile {

@@ -49,7 +49,13 @@ export function describeType(x: AvroType): string {
   return k;
 }
 
-const PROMOTIONS: Record<string, string[]> = { int: ['long', 'float', 'double'], long: ['float', 'double'], float: ['double'], string: ['bytes'], bytes: ['string'] };
+const PROMOTIONS: Record<string, string[]> = {
+  int: ['long', 'float', 'double'],
+  long: ['float', 'double'],
+  float: ['double'],
+  string: ['bytes'],
+  bytes: ['string'],
+};
 
 function namesMatch(reader: T, writer: T): boolean {
   return short(reader.name) === short(writer.name) || (reader.aliases ?? []).some((a) => short(a) === short(writer.name));
@@ -72,7 +78,9 @@ export function readIssues(reader: AvroType, writer: AvroType, path = '', seen =
   const rk = kindOf(r);
   const wk = kindOf(w);
   const here = path || short(r.name) || rk;
-  const mismatch = (): ReadIssue[] => [{ kind: 'type-mismatch', path: here, readerType: describeType(reader), writerType: describeType(writer) }];
+  const mismatch = (): ReadIssue[] => [
+    { kind: 'type-mismatch', path: here, readerType: describeType(reader), writerType: describeType(writer) },
+  ];
 
   if (wk === 'union') return w.types!.flatMap((branch) => readIssues(reader, branch, path, seen));
   if (rk === 'union') {
@@ -91,14 +99,32 @@ export function readIssues(reader: AvroType, writer: AvroType, path = '', seen =
         const wf = w.fields!.find((f) => names.includes(f.name));
         const fieldPath = `${base}.${rf.name}`;
         if (!wf) {
-          return rf.defaultValue() === undefined ? [{ kind: 'missing-field' as const, path: fieldPath, readerType: describeType(rf.type), writerType: 'absent', detail: rf.name }] : [];
+          return rf.defaultValue() === undefined
+            ? [
+                {
+                  kind: 'missing-field' as const,
+                  path: fieldPath,
+                  readerType: describeType(rf.type),
+                  writerType: 'absent',
+                  detail: rf.name,
+                },
+              ]
+            : [];
         }
         return readIssues(rf.type, wf.type, fieldPath, seen);
       });
     }
     case 'enum': {
       if (r.default !== undefined) return [];
-      return w.symbols!.filter((sym) => !r.symbols!.includes(sym)).map((sym) => ({ kind: 'enum-symbol' as const, path: here, readerType: describeType(reader), writerType: describeType(writer), detail: sym }));
+      return w
+        .symbols!.filter((sym) => !r.symbols!.includes(sym))
+        .map((sym) => ({
+          kind: 'enum-symbol' as const,
+          path: here,
+          readerType: describeType(reader),
+          writerType: describeType(writer),
+          detail: sym,
+        }));
     }
     case 'array':
       return readIssues(r.itemsType!, w.itemsType!, `${here}[]`, seen);
@@ -126,10 +152,12 @@ export function explainIssue(issue: ReadIssue, direction: Direction): string {
         ? `${at}: field added without a default — readers with the new schema cannot fill it when reading old data`
         : `${at}: field removed without a default — readers with the old schema cannot fill it when reading new data`;
     case 'type-mismatch':
-      if (direction === 'edge') return `${at}: written as \`${issue.writerType}\`, read as \`${issue.readerType}\`, which Avro cannot convert`;
+      if (direction === 'edge')
+        return `${at}: written as \`${issue.writerType}\`, read as \`${issue.readerType}\`, which Avro cannot convert`;
       return `${at}: type changed from \`${from}\` to \`${to}\`, which Avro cannot convert ${newReadsOld ? 'for new readers of old data' : 'for old readers of new data'}`;
     case 'enum-symbol':
-      if (direction === 'edge') return `${at}: enum symbol \`${issue.detail}\` may be written but the reader does not know it (and has no default symbol)`;
+      if (direction === 'edge')
+        return `${at}: enum symbol \`${issue.detail}\` may be written but the reader does not know it (and has no default symbol)`;
       return newReadsOld
         ? `${at}: enum symbol \`${issue.detail}\` removed — new readers cannot read old data that has it`
         : `${at}: enum symbol \`${issue.detail}\` added — old readers cannot read new data that has it (give the enum a default)`;
@@ -140,7 +168,14 @@ export function explainIssue(issue: ReadIssue, direction: Direction): string {
   }
 }
 
-export type CompatibilityLevel = 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE' | 'NONE';
+export type CompatibilityLevel =
+  | 'BACKWARD'
+  | 'BACKWARD_TRANSITIVE'
+  | 'FORWARD'
+  | 'FORWARD_TRANSITIVE'
+  | 'FULL'
+  | 'FULL_TRANSITIVE'
+  | 'NONE';
 
 export interface LevelProblem {
   /** Index into `previous` of the version it breaks against. */
@@ -164,8 +199,12 @@ export function levelProblems(level: CompatibilityLevel, candidate: AvroType, pr
   const out: LevelProblem[] = [];
   for (const i of indexes) {
     const old = previous[i]!;
-    if (backward) for (const issue of readIssues(candidate, old)) out.push({ against: i, direction: 'new-reads-old', issue, message: explainIssue(issue, 'new-reads-old') });
-    if (forward) for (const issue of readIssues(old, candidate)) out.push({ against: i, direction: 'old-reads-new', issue, message: explainIssue(issue, 'old-reads-new') });
+    if (backward)
+      for (const issue of readIssues(candidate, old))
+        out.push({ against: i, direction: 'new-reads-old', issue, message: explainIssue(issue, 'new-reads-old') });
+    if (forward)
+      for (const issue of readIssues(old, candidate))
+        out.push({ against: i, direction: 'old-reads-new', issue, message: explainIssue(issue, 'old-reads-new') });
   }
   return out;
 }

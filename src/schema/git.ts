@@ -9,7 +9,10 @@ function git(cwd: string, args: string[]): string {
 export class GitSource {
   readonly top: string;
 
-  constructor(readonly cwd: string, readonly ref: string) {
+  constructor(
+    readonly cwd: string,
+    readonly ref: string,
+  ) {
     try {
       this.top = git(cwd, ['rev-parse', '--show-toplevel']).trim();
     } catch {
@@ -37,7 +40,9 @@ export class GitSource {
 
   /** Contents of every committed version of a file reachable from the ref, oldest first. */
   history(file: string, root: string, limit = 100): string[] {
-    const commits = git(this.cwd, ['log', `--max-count=${limit}`, '--format=%H', this.ref, '--', this.path(file, root)]).split('\n').filter(Boolean);
+    const commits = git(this.cwd, ['log', `--max-count=${limit}`, '--format=%H', this.ref, '--', this.path(file, root)])
+      .split('\n')
+      .filter(Boolean);
     return commits.reverse().flatMap((c) => {
       const text = this.read(file, root, c);
       return text === undefined ? [] : [text];

@@ -48,7 +48,14 @@ export class DecimalType extends avro.types.LogicalType {
 
   /** Accepts "12.5", 12.5 or 12n; undefined (invalid) when it needs more scale or precision. */
   override _toValue(any: unknown): Buffer | undefined {
-    const text = typeof any === 'bigint' ? any.toString() : typeof any === 'number' && Number.isFinite(any) ? String(any) : typeof any === 'string' ? any.trim() : undefined;
+    const text =
+      typeof any === 'bigint'
+        ? any.toString()
+        : typeof any === 'number' && Number.isFinite(any)
+          ? String(any)
+          : typeof any === 'string'
+            ? any.trim()
+            : undefined;
     const m = text === undefined ? null : /^(-)?(\d+)(?:\.(\d+))?$/.exec(text);
     if (!m) return undefined;
     const fraction = (m[3] ?? '').replace(/0+$/, '');
@@ -68,4 +75,7 @@ export class DecimalType extends avro.types.LogicalType {
   }
 }
 
-export const LOGICAL_TYPES = { decimal: DecimalType } as unknown as Record<string, new (schema: avro.Schema, opts?: avro.ForSchemaOptions) => avro.types.LogicalType>;
+export const LOGICAL_TYPES = { decimal: DecimalType } as unknown as Record<
+  string,
+  new (schema: avro.Schema, opts?: avro.ForSchemaOptions) => avro.types.LogicalType
+>;

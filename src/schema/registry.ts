@@ -22,10 +22,15 @@ export class RegistryClient {
   private readonly base: string;
   private readonly auth: string | undefined;
 
-  constructor(url: string, private readonly opts: RegistryOptions = {}) {
+  constructor(
+    url: string,
+    private readonly opts: RegistryOptions = {},
+  ) {
     const u = new URL(url);
     // Credentials in the URL become a Basic auth header (and stay out of logged URLs).
-    this.auth = u.username ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` : undefined;
+    this.auth = u.username
+      ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
+      : undefined;
     u.username = '';
     u.password = '';
     this.base = u.toString().replace(/\/$/, '');
@@ -42,15 +47,23 @@ export class RegistryClient {
       try {
         const res = await fetch(`${this.base}${path}`, {
           method,
-          headers: { accept: CONTENT_TYPE, ...(body !== undefined ? { 'content-type': CONTENT_TYPE } : {}), ...(this.auth ? { authorization: this.auth } : {}) },
+          headers: {
+            accept: CONTENT_TYPE,
+            ...(body !== undefined ? { 'content-type': CONTENT_TYPE } : {}),
+            ...(this.auth ? { authorization: this.auth } : {}),
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
         });
         const text = await res.text();
-        if (res.status >= 500) throw new RegistryUnavailableError(`${method} ${path}: registry answered ${res.status} ${text.slice(0, 200)}`);
+        if (res.status >= 500)
+          throw new RegistryUnavailableError(`${method} ${path}: registry answered ${res.status} ${text.slice(0, 200)}`);
         return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
       } catch (err) {
-        last = err instanceof RegistryUnavailableError ? err : new RegistryUnavailableError(`${method} ${this.base}${path}: ${(err as Error).message}`);
+        last =
+          err instanceof RegistryUnavailableError
+            ? err
+            : new RegistryUnavailableError(`${method} ${this.base}${path}: ${(err as Error).message}`);
         if (attempt < attempts) await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
       }
     }
@@ -71,7 +84,10 @@ export class RegistryClient {
   }
 
   async register(subject: string, schema: string): Promise<number> {
-    const r = await this.request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema, schemaType: 'AVRO' });
+    const r = await this.request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, {
+      schema,
+      schemaType: 'AVRO',
+    });
     if (r.status !== 200) this.fail(r.status, r.body, `registering ${subject}`);
     return r.body.id;
   }
@@ -124,7 +140,10 @@ export class RegistryClient {
    */
   async isCompatible(subject: string, schema: string, level: string): Promise<boolean> {
     const base = `/compatibility/subjects/${encodeURIComponent(subject)}/versions`;
-    const r = await this.request<{ is_compatible: boolean }>('POST', level.endsWith('_TRANSITIVE') ? base : `${base}/latest`, { schema, schemaType: 'AVRO' });
+    const r = await this.request<{ is_compatible: boolean }>('POST', level.endsWith('_TRANSITIVE') ? base : `${base}/latest`, {
+      schema,
+      schemaType: 'AVRO',
+    });
     if (r.status === 404) return true; // no versions yet: anything goes
     if (r.status !== 200) this.fail(r.status, r.body, `compatibility check of ${subject}`);
     return r.body.is_compatible;

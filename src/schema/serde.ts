@@ -40,7 +40,12 @@ export class AvroSerde {
     }
     for (const id of ids) {
       const text = await this.registry.schemaById(id); // RegistryUnavailableError propagates: retry, not poison
-      this.writers.set(id, text === undefined ? new DeserializationError('unknown-schema-id', `schema id ${id} is not in the registry`, id) : avroType(JSON.parse(text)));
+      this.writers.set(
+        id,
+        text === undefined
+          ? new DeserializationError('unknown-schema-id', `schema id ${id} is not in the registry`, id)
+          : avroType(JSON.parse(text)),
+      );
     }
   }
 
@@ -48,7 +53,12 @@ export class AvroSerde {
   decode(bytes: Buffer | null, reader?: AvroType): unknown {
     const id = schemaIdOf(bytes);
     if (id === undefined) {
-      throw new DeserializationError('no-magic-byte', bytes === null ? 'value is null (tombstone), not an Avro record' : `no Confluent magic byte: ${bytes.length} bytes starting ${bytes.subarray(0, 5).toString('hex')}`);
+      throw new DeserializationError(
+        'no-magic-byte',
+        bytes === null
+          ? 'value is null (tombstone), not an Avro record'
+          : `no Confluent magic byte: ${bytes.length} bytes starting ${bytes.subarray(0, 5).toString('hex')}`,
+      );
     }
     const writer = this.writers.get(id);
     if (writer === undefined) throw new Error(`schema id ${id} was not prepared`);
@@ -71,7 +81,11 @@ export class AvroSerde {
       try {
         r = reader.createResolver(writer);
       } catch (err) {
-        r = new DeserializationError('unreadable-writer-schema', `the reader schema cannot read schema id ${id}: ${(err as Error).message}`, id);
+        r = new DeserializationError(
+          'unreadable-writer-schema',
+          `the reader schema cannot read schema id ${id}: ${(err as Error).message}`,
+          id,
+        );
       }
       byId.set(id, r);
     }

@@ -50,7 +50,9 @@ export function httpSender(step: PlannedStep, deps: HttpSinkDeps = {}): SendFn {
   const env = deps.env ?? process.env;
   // Resolved once at start: a missing variable stops the worker with the option's name.
   const url = resolveTemplate(http.url, env, `steps.${step.name}.sink.http.url`);
-  const headers = Object.fromEntries(Object.entries(http.headers).map(([k, v]) => [k, resolveTemplate(v, env, `steps.${step.name}.sink.http.headers.${k}`)]));
+  const headers = Object.fromEntries(
+    Object.entries(http.headers).map(([k, v]) => [k, resolveTemplate(v, env, `steps.${step.name}.sink.http.headers.${k}`)]),
+  );
   if (http.deliveryRecordTtlMs !== null && !deps.redis) throw new Error(`step ${step.name}: deliveryRecordTtl needs Redis (REDIS_URL)`);
   const send = deps.fetch ?? fetch;
   return async (record, ctx) => {
@@ -73,7 +75,8 @@ export function httpSender(step: PlannedStep, deps: HttpSinkDeps = {}): SendFn {
       });
     } catch (err) {
       const e = err as Error;
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw new RetryableError(`${http.method} ${url} timed out after ${http.timeoutMs} ms`);
+      if (e.name === 'TimeoutError' || e.name === 'AbortError')
+        throw new RetryableError(`${http.method} ${url} timed out after ${http.timeoutMs} ms`);
       throw new RetryableError(`${http.method} ${url}: ${e.message}`);
     }
     const body = res.ok ? '' : (await res.text().catch(() => '')).slice(0, 200);

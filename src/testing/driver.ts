@@ -69,10 +69,27 @@ export class TopologyTestDriver {
     const steps = opts.steps ? plan.steps.filter((s) => opts.steps!.includes(s.name)) : plan.steps;
     const workers: Worker[] = [];
     for (const step of steps) {
-      const sink = step.kind === 'postgres' ? new MemoryPostgresSink(step, step.readerSchema ? schemaFile(root, step.readerSchema).json : undefined) : undefined;
+      const sink =
+        step.kind === 'postgres'
+          ? new MemoryPostgresSink(step, step.readerSchema ? schemaFile(root, step.readerSchema).json : undefined)
+          : undefined;
       if (sink) tables.set(sink.tableName, sink);
-      const processor = step.kind === 'http' ? httpSender(step, { env: opts.env ?? {}, fetch: http.fetchFor(step.name), ...deliveryRecords(step) }) : undefined;
-      const worker = await Worker.create({ plan, step, root, clients: cluster.clients(), serde, logger, instanceId: 'test-driver', clock, ...(sink ? { sink } : {}), ...(processor ? { processor } : {}) });
+      const processor =
+        step.kind === 'http'
+          ? httpSender(step, { env: opts.env ?? {}, fetch: http.fetchFor(step.name), ...deliveryRecords(step) })
+          : undefined;
+      const worker = await Worker.create({
+        plan,
+        step,
+        root,
+        clients: cluster.clients(),
+        serde,
+        logger,
+        instanceId: 'test-driver',
+        clock,
+        ...(sink ? { sink } : {}),
+        ...(processor ? { processor } : {}),
+      });
       await worker.open();
       workers.push(worker);
     }
@@ -85,7 +102,10 @@ export class TopologyTestDriver {
   }
 
   /** Puts records on a topic as raw bytes (poison pills, foreign producers). */
-  pipeRaw(topic: string, records: Array<{ key?: Buffer | string | null; value: Buffer | null; headers?: Header[]; timestamp?: number }>): void {
+  pipeRaw(
+    topic: string,
+    records: Array<{ key?: Buffer | string | null; value: Buffer | null; headers?: Header[]; timestamp?: number }>,
+  ): void {
     for (const r of records) {
       const key = typeof r.key === 'string' ? Buffer.from(r.key) : (r.key ?? null);
       this.cluster.append(topic, { key, value: r.value, headers: r.headers ?? [], timestamp: r.timestamp ?? this.clock.now() });

@@ -76,13 +76,26 @@ export class TopicCodecs {
   async encode(topic: string, r: TestRecord, now: number): Promise<Omit<OutboundRecord, 'topic'>> {
     const { key, value } = await this.codecs(topic);
     const headers = Object.entries(r.headers ?? {}).map(([k, v]) => ({ key: k, value: Buffer.from(v, 'utf8') }));
-    return { key: r.key === undefined || r.key === null ? null : key.encode(r.key), value: value.encode(r.value), headers, timestamp: r.timestamp ?? now };
+    return {
+      key: r.key === undefined || r.key === null ? null : key.encode(r.key),
+      value: value.encode(r.value),
+      headers,
+      timestamp: r.timestamp ?? now,
+    };
   }
 
   async decodeAll(topic: string, records: InboundRecord[]): Promise<DecodedRecord[]> {
     const { key, value } = await this.codecs(topic);
     await this.serde.prepare([...records.map((r) => r.value), ...records.map((r) => r.key)]);
-    return records.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset, key: key.decode(r.key), value: value.decode(r.value), headers: headerMap(r.headers), timestamp: r.timestamp }));
+    return records.map((r) => ({
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      key: key.decode(r.key),
+      value: value.decode(r.value),
+      headers: headerMap(r.headers),
+      timestamp: r.timestamp,
+    }));
   }
 
   /** DLQ records keep the input's bytes: decode them with the input topic's formats where they decode. */
@@ -114,8 +127,21 @@ export class TopicCodecs {
     const out: RetryEntry[] = [];
     for (const [tier, t] of step.retry.tiers.entries()) {
       for (const d of await this.dlqEntries(step.input, read(t.topic))) {
-        const env = readEnvelope({ ...d, key: d.raw.key, value: d.raw.value, headers: Object.entries(d.headers).map(([k, v]) => ({ key: k, value: Buffer.from(v) })), size: 0 });
-        out.push({ ...d, tier, due: env.due, attempt: env.attempt, follows: d.headers['weir.follows'] === '1', errorClass: env.errorClass });
+        const env = readEnvelope({
+          ...d,
+          key: d.raw.key,
+          value: d.raw.value,
+          headers: Object.entries(d.headers).map(([k, v]) => ({ key: k, value: Buffer.from(v) })),
+          size: 0,
+        });
+        out.push({
+          ...d,
+          tier,
+          due: env.due,
+          attempt: env.attempt,
+          follows: d.headers['weir.follows'] === '1',
+          errorClass: env.errorClass,
+        });
       }
     }
     return out;

@@ -57,7 +57,9 @@ export class Diagnostics {
   }
 
   sorted(): Diagnostic[] {
-    return [...this.list].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
+    return [...this.list].sort(
+      (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code),
+    );
   }
 }
 

@@ -42,19 +42,32 @@ export function topologyReference(): string {
   for (const o of objects) {
     out.push(`## ${o.title}`, '', '| key | type | default | description | example |', '|---|---|---|---|---|');
     for (const [key, spec] of Object.entries(o.fields)) {
-      const nested = objects.find((x) => x === spec || (spec instanceof MapSpec && x === spec.value) || (spec instanceof ListSpec && x === spec.item));
+      const nested = objects.find(
+        (x) => x === spec || (spec instanceof MapSpec && x === spec.value) || (spec instanceof ListSpec && x === spec.item),
+      );
       const type = nested ? `[${spec.typeName()}](#${anchor(nested.title)})` : spec.typeName();
       const example = spec.exampleValue === undefined ? '' : `\`${JSON.stringify(spec.exampleValue)}\``;
       out.push(`| \`${key}\` | ${cell(type)} | ${cell(defaultText(spec))} | ${cell(spec.description)} | ${cell(example)} |`);
     }
     out.push('');
   }
-  out.push('## Diagnostic codes', '', '`weir validate` reports `file:line:column: error[code] message`.', '', '| code | meaning |', '|---|---|');
+  out.push(
+    '## Diagnostic codes',
+    '',
+    '`weir validate` reports `file:line:column: error[code] message`.',
+    '',
+    '| code | meaning |',
+    '|---|---|',
+  );
   for (const [code, meaning] of Object.entries(DIAGNOSTIC_CODES)) out.push(`| \`${code}\` | ${meaning} |`);
   return out.join('\n') + '\n';
 }
 
 export function topologyJsonSchema(): string {
-  const schema = { $schema: 'https://json-schema.org/draft/2020-12/schema', $id: 'https://weir.dev/topology.schema.json', ...pipelineSpec.jsonSchema() };
+  const schema = {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://weir.dev/topology.schema.json',
+    ...pipelineSpec.jsonSchema(),
+  };
   return JSON.stringify(schema, null, 2) + '\n';
 }

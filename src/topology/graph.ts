@@ -57,7 +57,8 @@ export function toMermaid(plan: Plan): string {
   };
   const lines = ['flowchart LR'];
   for (const n of nodes) lines.push(`  ${n.id}${shape(n)}`);
-  for (const e of edges) lines.push(`  ${e.from} ${e.dashed ? `-.${e.label ? ` ${e.label} ` : ''}.->` : e.label ? `-- ${e.label} -->` : '-->'} ${e.to}`);
+  for (const e of edges)
+    lines.push(`  ${e.from} ${e.dashed ? `-.${e.label ? ` ${e.label} ` : ''}.->` : e.label ? `-- ${e.label} -->` : '-->'} ${e.to}`);
   lines.push('  classDef dlq fill:#fdd,stroke:#c33', '  classDef retry fill:#ffe,stroke:#aa3');
   const of = (shape: Shape) => nodes.filter((n) => n.shape === shape).map((n) => n.id);
   if (of('dlq').length) lines.push(`  class ${of('dlq').join(',')} dlq`);
@@ -88,10 +89,18 @@ export function toDot(plan: Plan): string {
 export function toText(plan: Plan): string {
   const lines: string[] = [];
   for (const step of plan.steps) {
-    const target = step.outputs.length ? step.outputs.join(', ') : step.postgres ? `postgres table ${step.postgres.table}` : step.http ? `${step.http.method} ${step.http.url}` : '—';
+    const target = step.outputs.length
+      ? step.outputs.join(', ')
+      : step.postgres
+        ? `postgres table ${step.postgres.table}`
+        : step.http
+          ? `${step.http.method} ${step.http.url}`
+          : '—';
     const limit = step.rateLimit ? ` (≤ ${step.rateLimit.perSecond}/s)` : '';
     lines.push(`  ${step.input} ──▶ [${step.name}: ${step.kind}] ──▶ ${target}${limit}`);
-    lines.push(`  ${' '.repeat(step.input.length)}       ╰─ fails: retry ${step.retry.tiers.map((t) => formatDuration(t.delayMs)).join(' → ')} → ${step.retry.dlq}${step.retry.preserveKeyOrder ? ' (key order kept)' : ''}`);
+    lines.push(
+      `  ${' '.repeat(step.input.length)}       ╰─ fails: retry ${step.retry.tiers.map((t) => formatDuration(t.delayMs)).join(' → ')} → ${step.retry.dlq}${step.retry.preserveKeyOrder ? ' (key order kept)' : ''}`,
+    );
   }
   return lines.join('\n') + '\n';
 }

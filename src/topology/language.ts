@@ -6,10 +6,21 @@ import { nodeKind, report } from './spec/core.ts';
 import { s, type Infer } from './spec/index.ts';
 import { envRefs } from './templates.ts';
 
-export const COMPATIBILITY_LEVELS = ['BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE', 'NONE'] as const;
+export const COMPATIBILITY_LEVELS = [
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD',
+  'FORWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+  'NONE',
+] as const;
 
 const TOPIC_NAME = { regex: /^[A-Za-z0-9._-]{1,249}$/, explain: 'is not a valid Kafka topic name (letters, digits, ".", "_", "-")' };
-const STEP_NAME = { regex: /^[a-z][a-z0-9-]*$/, explain: 'must start with a lowercase letter and use only lowercase letters, digits and "-"' };
+const STEP_NAME = {
+  regex: /^[a-z][a-z0-9-]*$/,
+  explain: 'must start with a lowercase letter and use only lowercase letters, digits and "-"',
+};
 const IDENTIFIER = { regex: /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, explain: 'is not a field path (e.g. customer.id)' };
 
 /** How a key or value is encoded: Avro with a schema file, or a plain format. */
@@ -40,7 +51,12 @@ const expression = (what: string) =>
       const e = err as { position?: number; message: string };
       const quoted = node && isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') ? 1 : 0;
       const start = (node?.range?.[0] ?? 0) + quoted + Math.max(0, (e.position ?? 1) - 1);
-      ctx.diag.error(ctx.src.offsetLoc(start), 'invalid-expression', `${what} does not parse: ${e.message}`, 'see https://docs.jsonata.org for the expression language');
+      ctx.diag.error(
+        ctx.src.offsetLoc(start),
+        'invalid-expression',
+        `${what} does not parse: ${e.message}`,
+        'see https://docs.jsonata.org for the expression language',
+      );
       return undefined;
     }
   });
@@ -52,7 +68,8 @@ const template = () =>
     if (typeof v !== 'string' && typeof v !== 'number') return report(ctx, node, 'wrong-type', `expected a string, got ${nodeKind(node)}`);
     const text = String(v);
     const { refs, malformed } = envRefs(text);
-    if (malformed) return report(ctx, node, 'invalid-value', `malformed environment reference ${malformed}`, 'write ${NAME} or ${NAME:-default}');
+    if (malformed)
+      return report(ctx, node, 'invalid-value', `malformed environment reference ${malformed}`, 'write ${NAME} or ${NAME:-default}');
     for (const r of refs) ctx.envRefs.push({ name: r.name, hasFallback: r.fallback !== undefined, path, loc: ctx.src.nodeLoc(node) });
     return text;
   });
@@ -64,40 +81,78 @@ export const topicSpec = s.object('topic', {
   replicationFactor: s.int(1).optional().describe("Replicas per partition; default: the broker's `default.replication.factor`."),
   retention: s.duration().optional().describe('How long records are kept (`retention.ms`); default: the broker default.').example('7d'),
   key: format.default({ format: 'string' }, '`string`').describe('Encoding of record keys.'),
-  value: format.describe('Encoding of record values; an `.avsc` path (relative to the project root) makes it Avro through the schema registry.').example('schemas/orders/OrderCreated.avsc'),
-  compatibility: s.enum(COMPATIBILITY_LEVELS).default('BACKWARD').describe('Compatibility level of the subjects `<topic>-key` and `<topic>-value`.'),
-  config: s.map(s.string(), 'config name').default({}, '{}').describe('Further topic configs by their Kafka names (e.g. `cleanup.policy`, `max.message.bytes`).').example({ 'cleanup.policy': 'compact' }),
+  value: format
+    .describe('Encoding of record values; an `.avsc` path (relative to the project root) makes it Avro through the schema registry.')
+    .example('schemas/orders/OrderCreated.avsc'),
+  compatibility: s
+    .enum(COMPATIBILITY_LEVELS)
+    .default('BACKWARD')
+    .describe('Compatibility level of the subjects `<topic>-key` and `<topic>-value`.'),
+  config: s
+    .map(s.string(), 'config name')
+    .default({}, '{}')
+    .describe('Further topic configs by their Kafka names (e.g. `cleanup.policy`, `max.message.bytes`).')
+    .example({ 'cleanup.policy': 'compact' }),
 });
 
 export const batchSpec = s.object('batch', {
   records: s.int(1, 100_000).default(500).describe('Most records in one transaction.'),
-  bytes: s.size().default(1024 * 1024, '1MiB').describe('Most record bytes (keys + values) in one transaction.'),
+  bytes: s
+    .size()
+    .default(1024 * 1024, '1MiB')
+    .describe('Most record bytes (keys + values) in one transaction.'),
   time: s.duration().default(100, '100ms').describe('Longest time a batch stays open collecting records before it commits.'),
 });
 
 export const retrySpec = s.object('retry policy', {
-  delays: s.list(s.duration(), 1).default([5_000, 30_000, 300_000], '[5s, 30s, 5m]').describe('One retry tier per delay, in increasing order; after the last, the DLQ.'),
-  retryOn: s.list(s.string()).default([], '[] (all errors)').describe('Error names (`err.name`) that retry; when empty every error retries except those that go to the DLQ.'),
-  dlqOn: s.list(s.string()).default([], '[]').describe('Error names that go straight to the DLQ. Deserialization and schema errors always do.'),
-  preserveKeyOrder: s.boolean().default(false).describe("While a key has a record in the retry chain, later records of that key follow it instead of overtaking it. Costs a compacted bookkeeping topic and the delay of the key's later records."),
+  delays: s
+    .list(s.duration(), 1)
+    .default([5_000, 30_000, 300_000], '[5s, 30s, 5m]')
+    .describe('One retry tier per delay, in increasing order; after the last, the DLQ.'),
+  retryOn: s
+    .list(s.string())
+    .default([], '[] (all errors)')
+    .describe('Error names (`err.name`) that retry; when empty every error retries except those that go to the DLQ.'),
+  dlqOn: s
+    .list(s.string())
+    .default([], '[]')
+    .describe('Error names that go straight to the DLQ. Deserialization and schema errors always do.'),
+  preserveKeyOrder: s
+    .boolean()
+    .default(false)
+    .describe(
+      "While a key has a record in the retry chain, later records of that key follow it instead of overtaking it. Costs a compacted bookkeeping topic and the delay of the key's later records.",
+    ),
 });
 
 export const rateLimitSpec = s.object('rate limit', {
   perSecond: s.number(0).describe('Sustained records per second across all instances of the step.').example(100),
   burst: s.int(1).computedDefault('`perSecond` rounded up').describe('Bucket size: records that may go at once after a quiet period.'),
-  scope: s.enum(['redis', 'local'] as const).default('redis').describe('`redis`: one bucket shared by every instance; `local`: a bucket per process.'),
-  onRedisDown: s.enum(['fail-closed', 'fail-open'] as const).default('fail-closed').describe('When Redis is unreachable: wait (`fail-closed`) or continue with the local bucket (`fail-open`).'),
+  scope: s
+    .enum(['redis', 'local'] as const)
+    .default('redis')
+    .describe('`redis`: one bucket shared by every instance; `local`: a bucket per process.'),
+  onRedisDown: s
+    .enum(['fail-closed', 'fail-open'] as const)
+    .default('fail-closed')
+    .describe('When Redis is unreachable: wait (`fail-closed`) or continue with the local bucket (`fail-open`).'),
 });
 
 const outputKey = s.either(
   '`keep` or `{ field: <path> }`',
   s.enum(['keep'] as const),
-  s.object('output key rule', { field: s.string(IDENTIFIER).describe('Field of the output value to use as the key.').example('customerId') }),
+  s.object('output key rule', {
+    field: s.string(IDENTIFIER).describe('Field of the output value to use as the key.').example('customerId'),
+  }),
 );
 
 const columnSpec = s.either(
   'field path or column map',
-  s.string().describe('Field path in the record value (e.g. `customer.id`), or `$eventId`, `$key`, `$topic`, `$partition`, `$offset`, `$timestamp`.'),
+  s
+    .string()
+    .describe(
+      'Field path in the record value (e.g. `customer.id`), or `$eventId`, `$key`, `$topic`, `$partition`, `$offset`, `$timestamp`.',
+    ),
   s.object('column', {
     field: s.string().describe('Field path, or one of the `$` record attributes.'),
     type: s.string().optional().describe('Postgres column type; default: derived from the Avro type.').example('numeric(12,2)'),
@@ -105,22 +160,48 @@ const columnSpec = s.either(
 );
 
 export const postgresSinkSpec = s.object('postgres sink', {
-  table: s.string({ regex: /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, explain: 'is not a table name (optionally schema-qualified)' }).describe('Target table.').example('orders'),
+  table: s
+    .string({ regex: /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, explain: 'is not a table name (optionally schema-qualified)' })
+    .describe('Target table.')
+    .example('orders'),
   key: s.list(s.string(), 1).describe('Primary key columns: the identity a replay cannot duplicate.').example(['order_id']),
-  mode: s.enum(['insert', 'upsert'] as const).default('upsert').describe('`insert`: first write wins, replays change nothing; `upsert`: newer records update the row.'),
-  version: s.string().optional().describe('Monotonic column for upserts: an older record never overwrites a newer row.').example('updated_at'),
-  columns: s.map(columnSpec, 'column').describe('Column → source mapping.').example({ order_id: 'orderId', amount: { field: 'amount', type: 'numeric(12,2)' } }),
-  createTable: s.boolean().default(true).describe('`weir deploy` creates the table from the mapping when it does not exist (else it only verifies it).'),
+  mode: s
+    .enum(['insert', 'upsert'] as const)
+    .default('upsert')
+    .describe('`insert`: first write wins, replays change nothing; `upsert`: newer records update the row.'),
+  version: s
+    .string()
+    .optional()
+    .describe('Monotonic column for upserts: an older record never overwrites a newer row.')
+    .example('updated_at'),
+  columns: s
+    .map(columnSpec, 'column')
+    .describe('Column → source mapping.')
+    .example({ order_id: 'orderId', amount: { field: 'amount', type: 'numeric(12,2)' } }),
+  createTable: s
+    .boolean()
+    .default(true)
+    .describe('`weir deploy` creates the table from the mapping when it does not exist (else it only verifies it).'),
 });
 
 export const httpSinkSpec = s.object('http sink', {
   url: template().describe('Endpoint; may reference environment variables.').example('${NOTIFY_URL}'),
-  method: s.enum(['POST', 'PUT'] as const).default('POST').describe('HTTP method.'),
-  headers: s.map(template(), 'header').default({}, '{}').describe('Extra request headers; values may reference environment variables (kept out of plans and logs).'),
+  method: s
+    .enum(['POST', 'PUT'] as const)
+    .default('POST')
+    .describe('HTTP method.'),
+  headers: s
+    .map(template(), 'header')
+    .default({}, '{}')
+    .describe('Extra request headers; values may reference environment variables (kept out of plans and logs).'),
   idempotencyHeader: s.string().default('Idempotency-Key').describe('Header that carries the idempotency key.'),
   idempotencyKeyField: s.string(IDENTIFIER).optional().describe('Field to use as the idempotency key; default: the event id.'),
   timeout: s.duration().default(10_000, '10s').describe('Request timeout; a timeout is retried.'),
-  deliveryRecordTtl: s.duration().optional().describe('For receivers without idempotency keys: remember delivered event ids in Redis this long and skip re-sends.').example('7d'),
+  deliveryRecordTtl: s
+    .duration()
+    .optional()
+    .describe('For receivers without idempotency keys: remember delivered event ids in Redis this long and skip re-sends.')
+    .example('7d'),
 });
 
 export const sinkSpec = s.object('sink', {
@@ -136,21 +217,51 @@ export const routeSpec = s.object('route', {
 
 export const stepSpec = s.object('step', {
   input: topicName().describe('Topic this step consumes.').example('orders.created'),
-  transform: s.string({ regex: /^[^#]+#[A-Za-z_$][\w$]*$/, explain: 'must be `<module path>#<export>`' }).optional().describe('User code: `<module>#<export>`, TypeScript or JavaScript, relative to the project root.').example('transforms/enrich.ts#enrich'),
-  filter: expression('filter').optional().describe('Keep records for which the expression is true (no code needed).').example('amount > 1000'),
-  map: s.either('expression or map of field → expression', expression('map'), s.map(expression('map field'), 'field')).optional().describe('Build the output value: one expression, or one per output field.').example({ orderId: 'orderId', total: 'amount * 1.19' }),
+  transform: s
+    .string({ regex: /^[^#]+#[A-Za-z_$][\w$]*$/, explain: 'must be `<module path>#<export>`' })
+    .optional()
+    .describe('User code: `<module>#<export>`, TypeScript or JavaScript, relative to the project root.')
+    .example('transforms/enrich.ts#enrich'),
+  filter: expression('filter')
+    .optional()
+    .describe('Keep records for which the expression is true (no code needed).')
+    .example('amount > 1000'),
+  map: s
+    .either('expression or map of field → expression', expression('map'), s.map(expression('map field'), 'field'))
+    .optional()
+    .describe('Build the output value: one expression, or one per output field.')
+    .example({ orderId: 'orderId', total: 'amount * 1.19' }),
   route: routeSpec.optional().describe('Send each record to the output chosen by a value.'),
   sink: sinkSpec.optional().describe('Deliver to an external system instead of Kafka.'),
-  outputs: s.list(topicName(), 1).optional().describe('Topics the step may write (transform, filter, map); the first is the default.').example(['orders.enriched']),
+  outputs: s
+    .list(topicName(), 1)
+    .optional()
+    .describe('Topics the step may write (transform, filter, map); the first is the default.')
+    .example(['orders.enriched']),
   key: outputKey.default('keep', '`keep`').describe('Key of output records: the input key, or a field of the output value.'),
-  schema: s.string().optional().describe("Reader schema for the input values (an .avsc path); default: the input topic's schema.").example('schemas/orders/OrderCreated.avsc'),
+  schema: s
+    .string()
+    .optional()
+    .describe("Reader schema for the input values (an .avsc path); default: the input topic's schema.")
+    .example('schemas/orders/OrderCreated.avsc'),
   group: s.string().optional().describe('Consumer group id; default: `weir.<pipeline>.<step>`.'),
   batch: batchSpec.default({ records: 500, bytes: 1024 * 1024, time: 100 }).describe('Bounds of one transaction.'),
-  ordering: s.enum(['partition', 'key'] as const).default('partition').describe('`partition`: strictly in order per partition; `key`: distinct keys may run concurrently, each key in order.'),
+  ordering: s
+    .enum(['partition', 'key'] as const)
+    .default('partition')
+    .describe('`partition`: strictly in order per partition; `key`: distinct keys may run concurrently, each key in order.'),
   concurrency: s.int(1, 10_000).default(1).describe('Records processed at once in `key` ordering.'),
-  timeout: s.duration().default(30_000, '30s').describe('Longest time one record may take in the transform or the sink call; then it counts as a retryable timeout.'),
-  transactionTimeout: s.duration().default(60_000, '60s').describe('`transaction.timeout.ms` of the step\'s producer; must exceed the time one batch may take.'),
-  retry: retrySpec.default({ delays: [5_000, 30_000, 300_000], retryOn: [], dlqOn: [], preserveKeyOrder: false }).describe('Delayed retry tiers and the DLQ.'),
+  timeout: s
+    .duration()
+    .default(30_000, '30s')
+    .describe('Longest time one record may take in the transform or the sink call; then it counts as a retryable timeout.'),
+  transactionTimeout: s
+    .duration()
+    .default(60_000, '60s')
+    .describe("`transaction.timeout.ms` of the step's producer; must exceed the time one batch may take."),
+  retry: retrySpec
+    .default({ delays: [5_000, 30_000, 300_000], retryOn: [], dlqOn: [], preserveKeyOrder: false })
+    .describe('Delayed retry tiers and the DLQ.'),
   rateLimit: rateLimitSpec.optional().describe('Token bucket for the step (e.g. a provider that allows 100 calls/s).'),
 });
 
@@ -158,7 +269,10 @@ export const pipelineSpec = s.object('pipeline file', {
   pipeline: s.string(STEP_NAME).describe('Name of the pipeline; prefixes consumer groups and transactional ids.').example('orders'),
   description: s.string().optional().describe('What the pipeline is for.'),
   topics: s.map(topicSpec, 'topic', TOPIC_NAME).default({}, '{}').describe('Topics this file declares.'),
-  steps: s.map(stepSpec, 'step', STEP_NAME).default({}, '{}').describe('Steps, each consuming one input topic with its own consumer group.'),
+  steps: s
+    .map(stepSpec, 'step', STEP_NAME)
+    .default({}, '{}')
+    .describe('Steps, each consuming one input topic with its own consumer group.'),
 });
 
 export type TopicDecl = Infer<typeof topicSpec>;

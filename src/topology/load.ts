@@ -58,8 +58,21 @@ export function loadFile(displayPath: string, root: string, diag: Diagnostics, t
   let decl: PipelineDecl | undefined;
   if (src.ok) {
     const contents = src.doc.contents as Node | null;
-    if (contents === null) diag.error({ file: displayPath, line: 1, column: 1 }, 'missing-key', 'the file is empty', 'a topology file starts with `pipeline: <name>`');
+    if (contents === null)
+      diag.error(
+        { file: displayPath, line: 1, column: 1 },
+        'missing-key',
+        'the file is empty',
+        'a topology file starts with `pipeline: <name>`',
+      );
     else decl = pipelineSpec.parse(contents, [], ctx);
   }
-  return { relPath, src, decl, topicNames: src.ok ? sectionKeys(src, 'topics') : [], stepNames: src.ok ? sectionKeys(src, 'steps') : [], envRefs: ctx.envRefs };
+  return {
+    relPath,
+    src,
+    decl,
+    topicNames: src.ok ? sectionKeys(src, 'topics') : [],
+    stepNames: src.ok ? sectionKeys(src, 'steps') : [],
+    envRefs: ctx.envRefs,
+  };
 }

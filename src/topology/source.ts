@@ -6,7 +6,9 @@ import type { Diagnostics, Loc } from './diagnostics.ts';
 export type Path = readonly (string | number)[];
 export const pathKey = (path: Path): string => JSON.stringify(path);
 export const pathText = (path: Path): string =>
-  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_][\w-]*$/.test(p) ? `${i ? '.' : ''}${p}` : `[${JSON.stringify(p)}]`)).join('');
+  path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_][\w-]*$/.test(p) ? `${i ? '.' : ''}${p}` : `[${JSON.stringify(p)}]`))
+    .join('');
 
 export class SourceFile {
   readonly doc: Document;

@@ -18,7 +18,10 @@ export function envRefs(template: string): { refs: EnvRef[]; malformed?: string 
 }
 
 export class MissingEnvironmentVariable extends Error {
-  constructor(readonly variable: string, readonly where: string) {
+  constructor(
+    readonly variable: string,
+    readonly where: string,
+  ) {
     super(`${where} uses \${${variable}}, but the environment variable ${variable} is not set`);
     this.name = 'MissingEnvironmentVariable';
   }

@@ -38,9 +38,14 @@ async function runScenario(s: Scenario): Promise<ScenarioResult> {
     checks,
     pass: checks.every((c) => c.ok),
   };
-  console.log(`${s.name}: ${result.faults} faults, ${result.records} records, ${result.aborted} aborted seen, ${result.seconds} s\n${checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n')}`);
+  console.log(
+    `${s.name}: ${result.faults} faults, ${result.records} records, ${result.aborted} aborted seen, ${result.seconds} s\n${checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n')}`,
+  );
   // Every worker's log, for a failing run's post-mortem.
-  writeFileSync(logOf(`${s.name}-workers`), run.pool.history.map((w, i) => w.logs.map((l) => JSON.stringify({ process: i, slot: w.slot, ...l })).join('\n')).join('\n'));
+  writeFileSync(
+    logOf(`${s.name}-workers`),
+    run.pool.history.map((w, i) => w.logs.map((l) => JSON.stringify({ process: i, slot: w.slot, ...l })).join('\n')).join('\n'),
+  );
   if (!result.pass && !s.name.startsWith('self-check')) console.log(`${run.pool.dump(20)}\nworker logs: ${logOf(`${s.name}-workers`)}`);
   return result;
 }

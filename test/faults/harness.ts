@@ -77,15 +77,32 @@ export class FaultRun {
     const workload = await buildWorkload(`in.${project.id}`, opts.records, opts.keys ?? 300);
     const pool = new WorkerPool(
       { file: project.file },
-      { env: { ...stack.settings }, sessionTimeout: `${SESSION_TIMEOUT_MS / 1000}s`, args: opts.delivery ? ['--delivery', opts.delivery] : [] },
+      {
+        env: { ...stack.settings },
+        sessionTimeout: `${SESSION_TIMEOUT_MS / 1000}s`,
+        args: opts.delivery ? ['--delivery', opts.delivery] : [],
+      },
     );
     const serde = new AvroSerde(new RegistryClient(services().SCHEMA_REGISTRY_URL));
-    const outPartitions = Array.from({ length: plan.topics.find((t) => t.name === `out.${project.id}`)!.partitions }, (_, partition) => ({ topic: `out.${project.id}`, partition }));
+    const outPartitions = Array.from({ length: plan.topics.find((t) => t.name === `out.${project.id}`)!.partitions }, (_, partition) => ({
+      topic: `out.${project.id}`,
+      partition,
+    }));
     const reader = new CommittedReader(conn, outPartitions, async (values) => {
       await serde.prepare(values);
       return values.map((v) => (serde.decode(v, EVENT_SCHEMA.type) as { id: string }).id);
     });
-    const run = new FaultRun(stack, plan, project.id, workload, pool, http, reader, new RowPoller(stack.settings.DATABASE_URL, `t_${project.id}`), opts);
+    const run = new FaultRun(
+      stack,
+      plan,
+      project.id,
+      workload,
+      pool,
+      http,
+      reader,
+      new RowPoller(stack.settings.DATABASE_URL, `t_${project.id}`),
+      opts,
+    );
     return run;
   }
 
@@ -131,7 +148,11 @@ export class FaultRun {
       this.pool.start(slot);
     }
     // Running, not just spawned: a process stopped while it still starts dies of the SIGTERM.
-    await waitFor(() => this.opts.slots.every((slot) => this.pool.processes.get(slot)!.logs.some((l) => l.msg === 'assigned')), { timeoutMs: 60_000, intervalMs: 200, what: 'the restarted workers to join their groups' });
+    await waitFor(() => this.opts.slots.every((slot) => this.pool.processes.get(slot)!.logs.some((l) => l.msg === 'assigned')), {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      what: 'the restarted workers to join their groups',
+    });
     const { delivered } = this.workload;
     await waitFor(
       async () => {

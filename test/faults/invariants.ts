@@ -53,7 +53,11 @@ export async function checkInvariants(run: FaultRun, exitCodes: Array<number | n
   const verdict = verifyOutput(output, workload.delivered);
   const outIds = new Set(output.map((o) => o.id));
   check('no loss (output)', verdict.missing.length === 0, `missing ${list(verdict.missing)} of ${workload.delivered.length}`);
-  check('no duplicates (output, read_committed)', verdict.duplicates.length === 0 && verdict.duplicateEventIds.length === 0, `duplicate ids ${list(verdict.duplicates)}, event ids ${list(verdict.duplicateEventIds)}`);
+  check(
+    'no duplicates (output, read_committed)',
+    verdict.duplicates.length === 0 && verdict.duplicateEventIds.length === 0,
+    `duplicate ids ${list(verdict.duplicates)}, event ids ${list(verdict.duplicateEventIds)}`,
+  );
   check('per-key order (output)', verdict.orderViolations.length === 0, `violations ${list(verdict.orderViolations)}`);
 
   // The DLQ of the transform: each poison pill once, each undecodable record once with its bytes.
@@ -71,19 +75,45 @@ export async function checkInvariants(run: FaultRun, exitCodes: Array<number | n
   const badPoison = workload.poison.filter((e) => poisonSeen.get(e.id) !== 1).map((e) => `${e.id}×${poisonSeen.get(e.id) ?? 0}`);
   const badGarbage = [...workload.garbage.keys()].filter((k) => garbageSeen.get(k) !== 1).map((k) => `${k}×${garbageSeen.get(k) ?? 0}`);
   const unexpected = [...poisonSeen.keys()].filter((k) => !workload.poison.some((e) => e.id === k));
-  check('DLQ: poison pills once, undecodable bytes intact once', badPoison.length + badGarbage.length + unexpected.length === 0, `${workload.poison.length} poison, ${workload.garbage.size} undecodable; wrong ${list([...badPoison, ...badGarbage])}; unexpected ${list(unexpected)}`);
-  check('no id both in the output and the DLQ', workload.poison.every((e) => !outIds.has(e.id)), `${workload.poison.filter((e) => outIds.has(e.id)).length} overlap`);
+  check(
+    'DLQ: poison pills once, undecodable bytes intact once',
+    badPoison.length + badGarbage.length + unexpected.length === 0,
+    `${workload.poison.length} poison, ${workload.garbage.size} undecodable; wrong ${list([...badPoison, ...badGarbage])}; unexpected ${list(unexpected)}`,
+  );
+  check(
+    'no id both in the output and the DLQ',
+    workload.poison.every((e) => !outIds.has(e.id)),
+    `${workload.poison.filter((e) => outIds.has(e.id)).length} overlap`,
+  );
   const sinkDlqs = await readToEnd(conn, [run.step('store').retry.dlq, run.step('notify').retry.dlq], { timeoutMs: 60_000 });
   check('sink DLQs empty', sinkDlqs.length === 0, `${sinkDlqs.length} records`);
 
   // Postgres: one row per delivered event, each applied exactly once; offsets match the rows.
-  const rows = await query<{ id: string; src_partition: number; src_offset: string }>(url, `SELECT id, src_partition, src_offset FROM t_${id}`);
-  const applied = await query<{ event_id: string; n: string }>(url, `SELECT event_id, count(*) AS n FROM applied_${id} GROUP BY event_id HAVING count(*) > 1`);
+  const rows = await query<{ id: string; src_partition: number; src_offset: string }>(
+    url,
+    `SELECT id, src_partition, src_offset FROM t_${id}`,
+  );
+  const applied = await query<{ event_id: string; n: string }>(
+    url,
+    `SELECT event_id, count(*) AS n FROM applied_${id} GROUP BY event_id HAVING count(*) > 1`,
+  );
   const rowIds = new Set(rows.map((r) => r.id));
   const missingRows = workload.delivered.filter((e) => !rowIds.has(e.id)).map((e) => e.id);
-  check('no loss (table)', missingRows.length === 0 && rows.length === workload.delivered.length, `${rows.length} rows for ${workload.delivered.length} events; missing ${list(missingRows)}`);
-  check('no duplicates (each row applied once)', applied.length === 0, `applied more than once: ${list(applied.map((a) => `${a.event_id}×${a.n}`))}`);
-  const stored = await query<{ partition: number; next_offset: string }>(url, 'SELECT partition, next_offset FROM weir_offsets WHERE consumer_group = $1 AND topic = $2', [run.step('store').group, run.topic('out')]);
+  check(
+    'no loss (table)',
+    missingRows.length === 0 && rows.length === workload.delivered.length,
+    `${rows.length} rows for ${workload.delivered.length} events; missing ${list(missingRows)}`,
+  );
+  check(
+    'no duplicates (each row applied once)',
+    applied.length === 0,
+    `applied more than once: ${list(applied.map((a) => `${a.event_id}×${a.n}`))}`,
+  );
+  const stored = await query<{ partition: number; next_offset: string }>(
+    url,
+    'SELECT partition, next_offset FROM weir_offsets WHERE consumer_group = $1 AND topic = $2',
+    [run.step('store').group, run.topic('out')],
+  );
   const offsetProblems: string[] = [];
   for (const s of stored) {
     const next = Number(s.next_offset);
@@ -93,7 +123,11 @@ export async function checkInvariants(run: FaultRun, exitCodes: Array<number | n
       offsetProblems.push(`p${s.partition}: next ${next}, ${below.size} records below it, ${fromHere.length} rows`);
     }
   }
-  check('Postgres offsets equal the applied rows', stored.length > 0 && offsetProblems.length === 0, stored.length ? `problems ${list(offsetProblems)}` : 'no stored offsets');
+  check(
+    'Postgres offsets equal the applied rows',
+    stored.length > 0 && offsetProblems.length === 0,
+    stored.length ? `problems ${list(offsetProblems)}` : 'no stored offsets',
+  );
 
   // HTTP (at-least-once by design): every delivered event answered 200, one idempotency key per event.
   const ok = run.http.received.filter((r) => r.status < 300);
@@ -102,24 +136,45 @@ export async function checkInvariants(run: FaultRun, exitCodes: Array<number | n
   const okIds = new Set(ok.map((r) => r.id));
   const notDelivered = workload.delivered.filter((e) => !okIds.has(e.id)).map((e) => e.id);
   const unstableKeys = [...keysById].filter(([, keys]) => keys.size > 1).map(([i]) => i);
-  check('HTTP: every event delivered, one idempotency key each', notDelivered.length === 0 && unstableKeys.length === 0, `undelivered ${list(notDelivered)}; ids with several keys ${list(unstableKeys)}`);
+  check(
+    'HTTP: every event delivered, one idempotency key each',
+    notDelivered.length === 0 && unstableKeys.length === 0,
+    `undelivered ${list(notDelivered)}; ids with several keys ${list(unstableKeys)}`,
+  );
 
   // The concurrent read_committed reader never saw an id twice.
   const seenTwice = run.reader.duplicates();
   check('concurrent read_committed reader saw no duplicates', seenTwice.length === 0, `${list(seenTwice)} of ${run.reader.count} seen`);
 
   // Aborted records: present for read_uncommitted, absent for read_committed.
-  const [all, visible] = await Promise.all([readToEnd(conn, written, { isolation: 'read_uncommitted', timeoutMs: 120_000 }), readToEnd(conn, written, { isolation: 'read_committed', timeoutMs: 120_000 })]);
+  const [all, visible] = await Promise.all([
+    readToEnd(conn, written, { isolation: 'read_uncommitted', timeoutMs: 120_000 }),
+    readToEnd(conn, written, { isolation: 'read_committed', timeoutMs: 120_000 }),
+  ]);
   const aborted = all.length - visible.length;
 
   check('no hanging transaction (sentinels readable read_committed)', ...(await sentinels(run, written)));
-  const recoveries = run.faults.map((f) => recoveryMs(progressTimes(run, f.signal), f.healedAt) ?? (pendingAt(run, f.healedAt, f.signal) ? Infinity : 0));
+  const recoveries = run.faults.map(
+    (f) => recoveryMs(progressTimes(run, f.signal), f.healedAt) ?? (pendingAt(run, f.healedAt, f.signal) ? Infinity : 0),
+  );
   const slow = run.faults.filter((_, i) => recoveries[i]! > RECOVERY_LIMIT_MS).map((f, i) => `${f.kind}: ${recoveries[i]} ms`);
-  check('progress within 60 s of each fault healing', slow.length === 0, `${run.faults.length} faults, slowest ${Math.max(0, ...recoveries.filter(Number.isFinite))} ms; too slow ${list(slow)}`);
+  check(
+    'progress within 60 s of each fault healing',
+    slow.length === 0,
+    `${run.faults.length} faults, slowest ${Math.max(0, ...recoveries.filter(Number.isFinite))} ms; too slow ${list(slow)}`,
+  );
   // The harness ends workers with SIGKILL (no exit code) or SIGTERM (exit 0); a crash point kills itself.
   const crashed = run.pool.history.filter((w) => w.proc.exitCode !== null && w.proc.exitCode !== 0);
-  check('no worker died of its own error during the faults', crashed.length === 0, `${crashed.length} of ${run.pool.history.length} processes exited non-zero${crashed.length ? `: ${crashed.map((w) => `${w.slot} (exit ${w.proc.exitCode})`).join(', ')}` : ''}`);
-  check('workers stopped cleanly', exitCodes.every((c) => c === 0), `exit codes ${exitCodes.join(', ')}`);
+  check(
+    'no worker died of its own error during the faults',
+    crashed.length === 0,
+    `${crashed.length} of ${run.pool.history.length} processes exited non-zero${crashed.length ? `: ${crashed.map((w) => `${w.slot} (exit ${w.proc.exitCode})`).join(', ')}` : ''}`,
+  );
+  check(
+    'workers stopped cleanly',
+    exitCodes.every((c) => c === 0),
+    `exit codes ${exitCodes.join(', ')}`,
+  );
   return { checks, aborted, recoveries, httpDuplicates: ok.length - okIds.size, outputDuplicates: verdict.duplicates.length };
 }
 
@@ -143,18 +198,25 @@ async function sentinels(run: FaultRun, topics: string[]): Promise<[boolean, str
   const producer = await KafkaProducer.connect(run.conn, { name: 'sentinel' });
   try {
     const partitions = await admin.partitionsOf(topics);
-    for (const tp of partitions) await producer.send({ topic: tp.topic, partition: tp.partition, key: 'sentinel', value: Buffer.from('sentinel') });
+    for (const tp of partitions)
+      await producer.send({ topic: tp.topic, partition: tp.partition, key: 'sentinel', value: Buffer.from('sentinel') });
     await producer.flush();
     const ends = await admin.offsets(partitions, 'latest', 'read_uncommitted');
     const stuck = await waitFor(
       async () => {
         const stable = await admin.offsets(partitions, 'latest', 'read_committed');
-        const behind = ends.filter((e) => (stable.find((s) => s.topic === e.topic && s.partition === e.partition)?.offset ?? -1) < e.offset);
+        const behind = ends.filter(
+          (e) => (stable.find((s) => s.topic === e.topic && s.partition === e.partition)?.offset ?? -1) < e.offset,
+        );
         return behind.length === 0 ? [] : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 500, what: 'every sentinel to be stable' },
     ).catch(() => undefined);
-    const read = await readToEnd(run.conn, topics, { isolation: 'read_committed', from: ends.map((e) => ({ ...e, offset: e.offset - 1 })), timeoutMs: 30_000 });
+    const read = await readToEnd(run.conn, topics, {
+      isolation: 'read_committed',
+      from: ends.map((e) => ({ ...e, offset: e.offset - 1 })),
+      timeoutMs: 30_000,
+    });
     const seen = read.filter((r) => r.key?.toString() === 'sentinel').length;
     return [stuck !== undefined && seen === partitions.length, `${seen}/${partitions.length} sentinels read back within 30 s`];
   } finally {

@@ -10,7 +10,12 @@ import type { OutboundRecord, TopicPartition } from '../../src/kafka/types.ts';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Produces `records` evenly over `durationMs`; every record is acknowledged before it resolves. */
-export async function feed(conn: KafkaConnection, records: OutboundRecord[], durationMs: number, onProgress: (n: number) => void): Promise<void> {
+export async function feed(
+  conn: KafkaConnection,
+  records: OutboundRecord[],
+  durationMs: number,
+  onProgress: (n: number) => void,
+): Promise<void> {
   // No message timeout: records wait in the producer through broker outages instead of failing.
   const producer = await KafkaProducer.connect(conn, { name: 'fault-feed', extra: { 'message.timeout.ms': 0 } });
   try {
@@ -47,10 +52,18 @@ export class CommittedReader {
   private running = true;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly conn: KafkaConnection, private readonly partitions: TopicPartition[], private readonly identify: (values: Array<Buffer | null>) => Promise<string[]>) {}
+  constructor(
+    private readonly conn: KafkaConnection,
+    private readonly partitions: TopicPartition[],
+    private readonly identify: (values: Array<Buffer | null>) => Promise<string[]>,
+  ) {}
 
   async start(): Promise<void> {
-    const consumer = await KafkaConsumer.connect(this.conn, { name: 'fault-observer', groupId: `fault-observer-${process.pid}-${Date.now()}`, isolation: 'read_committed' });
+    const consumer = await KafkaConsumer.connect(this.conn, {
+      name: 'fault-observer',
+      groupId: `fault-observer-${process.pid}-${Date.now()}`,
+      isolation: 'read_committed',
+    });
     consumer.assign(this.partitions.map((p) => ({ ...p, offset: -2 })));
     this.loop = (async () => {
       try {
@@ -89,7 +102,10 @@ export class RowPoller {
   private running = true;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly url: string, private readonly table: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly table: string,
+  ) {}
 
   start(): void {
     this.loop = (async () => {

@@ -20,16 +20,25 @@ export interface ScenarioResult {
   expectFailure?: boolean;
 }
 
-const machine = () => `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const machine = () =>
+  `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 
 export function writeReport(results: ScenarioResult[], docsDir: URL): void {
   const date = new Date().toISOString().slice(0, 10);
   writeFileSync(new URL('reliability.json', docsDir), `${JSON.stringify({ date, machine: machine(), results }, null, 2)}\n`);
   const total = results.reduce((n, r) => n + r.records, 0);
   const rows = results.map(
-    (r) => `| ${r.scenario} | ${r.fault} | ${r.faults} | ${r.records.toLocaleString('en')} | ${r.aborted.toLocaleString('en')} | ${(r.slowestRecoveryMs / 1000).toFixed(1)} s | ${r.pass ? (r.expectFailure ? '**pass** (duplicates detected, as it must)' : '**pass**') : '**FAIL**'} |`,
+    (r) =>
+      `| ${r.scenario} | ${r.fault} | ${r.faults} | ${r.records.toLocaleString('en')} | ${r.aborted.toLocaleString('en')} | ${(r.slowestRecoveryMs / 1000).toFixed(1)} s | ${r.pass ? (r.expectFailure ? '**pass** (duplicates detected, as it must)' : '**pass**') : '**FAIL**'} |`,
   );
-  const details = results.map((r) => [`### ${r.scenario} (seed ${r.seed}, ${r.seconds} s)`, '', ...r.checks.map((c) => `- ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`), ''].join('\n'));
+  const details = results.map((r) =>
+    [
+      `### ${r.scenario} (seed ${r.seed}, ${r.seconds} s)`,
+      '',
+      ...r.checks.map((c) => `- ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`),
+      '',
+    ].join('\n'),
+  );
   const md = `# Reliability
 
 <!-- Written by \`npm run test:faults\` (test/faults/); do not edit by hand. -->

@@ -54,7 +54,11 @@ async function killWorkers(run: FaultRun, points: readonly string[]): Promise<vo
 }
 
 const crashPointsHit = (run: FaultRun) => run.pool.logged(/test crash point/).length;
-const abortedSeen = (e: Evidence): Check => ({ name: 'the faults bit: read_uncommitted saw aborted records', ok: e.aborted > 0, detail: `${e.aborted} aborted records` });
+const abortedSeen = (e: Evidence): Check => ({
+  name: 'the faults bit: read_uncommitted saw aborted records',
+  ok: e.aborted > 0,
+  detail: `${e.aborted} aborted records`,
+});
 const duration = (scale: Scale, full: number, short: number) => (scale === 'full' ? full : short);
 
 export const SCENARIOS: Scenario[] = [
@@ -64,7 +68,11 @@ export const SCENARIOS: Scenario[] = [
     short: true,
     options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 75_000, 25_000), slots: ['a', 'b'] }),
     inject: (run) => killWorkers(run, CRASH_POINTS),
-    bit: (run, e) => ({ ...abortedSeen(e), ok: e.aborted > 0 && crashPointsHit(run) > 0, detail: `${e.aborted} aborted records; ${run.pool.kills} SIGKILL, ${crashPointsHit(run)} crash points hit` }),
+    bit: (run, e) => ({
+      ...abortedSeen(e),
+      ok: e.aborted > 0 && crashPointsHit(run) > 0,
+      detail: `${e.aborted} aborted records; ${run.pool.kills} SIGKILL, ${crashPointsHit(run)} crash points hit`,
+    }),
   },
   {
     name: 'scale-1-3-1',
@@ -88,7 +96,11 @@ export const SCENARIOS: Scenario[] = [
       // Each scale-up takes partitions away from the running process in each of the 3 steps.
       const revoked = run.pool.logged('revoked').length;
       const expected = 3 * run.faults.filter((f) => f.kind === 'scale 1 → 3').length;
-      return { name: 'the faults bit: partitions moved between processes', ok: expected > 0 && revoked >= expected, detail: `${run.pool.logged('assigned').length} assignments, ${revoked} revocations (at least ${expected} expected)` };
+      return {
+        name: 'the faults bit: partitions moved between processes',
+        ok: expected > 0 && revoked >= expected,
+        detail: `${run.pool.logged('assigned').length} assignments, ${revoked} revocations (at least ${expected} expected)`,
+      };
     },
   },
   {
@@ -136,12 +148,16 @@ export const SCENARIOS: Scenario[] = [
     bit: (run, e) => {
       // While frozen nothing can commit: the reader's timeline has a gap over each pause.
       const stalls = run.faults.filter((f) => !run.reader.arrivals.some((a) => a.at > f.at + 1_000 && a.at < f.healedAt)).length;
-      return { name: 'the faults bit: output stalled during every pause; aborted records', ok: stalls === run.faults.length && e.aborted > 0, detail: `${stalls}/${run.faults.length} pauses stalled the output; ${e.aborted} aborted records` };
+      return {
+        name: 'the faults bit: output stalled during every pause; aborted records',
+        ok: stalls === run.faults.length && e.aborted > 0,
+        detail: `${stalls}/${run.faults.length} pauses stalled the output; ${e.aborted} aborted records`,
+      };
     },
   },
   {
     name: 'postgres',
-    fault: 'terminate the sink\'s Postgres connections mid-transaction, and restart Postgres (immediate shutdown)',
+    fault: "terminate the sink's Postgres connections mid-transaction, and restart Postgres (immediate shutdown)",
     short: true,
     options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 80_000, 30_000), slots: ['a', 'b'] }),
     inject: async (run, scale) => {
@@ -157,7 +173,9 @@ export const SCENARIOS: Scenario[] = [
         } else {
           const client = new pg.Client({ connectionString: run.stack.settings.DATABASE_URL });
           await client.connect();
-          const { rows } = await client.query<{ n: string }>("SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name LIKE 'weir:%'");
+          const { rows } = await client.query<{ n: string }>(
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name LIKE 'weir:%'",
+          );
           await client.end();
           run.record(`terminate ${rows[0]!.n} sink connections`, at, 'rows');
         }
@@ -165,7 +183,11 @@ export const SCENARIOS: Scenario[] = [
     },
     bit: (run) => {
       const failures = run.pool.logged(/sink (write|commit) failed|cannot claim|Postgres/i).length;
-      return { name: 'the faults bit: sink transactions failed and were redone', ok: failures > 0, detail: `${failures} failed sink transactions logged` };
+      return {
+        name: 'the faults bit: sink transactions failed and were redone',
+        ok: failures > 0,
+        detail: `${failures} failed sink transactions logged`,
+      };
     },
   },
   {
@@ -186,8 +208,14 @@ export const SCENARIOS: Scenario[] = [
     bit: (run) => {
       const errors = run.pool.logged(/Redis unreachable/).length;
       // Fail-closed: tokens granted before the kill expire after GRANT_LIFETIME_MS; then nothing is delivered.
-      const leaks = run.faults.map((f) => run.http.received.filter((r) => r.at > f.at + GRANT_LIFETIME_MS + 1_000 && r.at < f.healedAt).length);
-      return { name: 'the faults bit: the limiter lost Redis and held deliveries', ok: errors > 0 && leaks.every((n) => n === 0), detail: `${errors} "Redis unreachable" logs; deliveries while down (after ${(GRANT_LIFETIME_MS + 1_000) / 1_000} s): ${leaks.join(', ')}` };
+      const leaks = run.faults.map(
+        (f) => run.http.received.filter((r) => r.at > f.at + GRANT_LIFETIME_MS + 1_000 && r.at < f.healedAt).length,
+      );
+      return {
+        name: 'the faults bit: the limiter lost Redis and held deliveries',
+        ok: errors > 0 && leaks.every((n) => n === 0),
+        detail: `${errors} "Redis unreachable" logs; deliveries while down (after ${(GRANT_LIFETIME_MS + 1_000) / 1_000} s): ${leaks.join(', ')}`,
+      };
     },
   },
   {
@@ -208,7 +236,11 @@ export const SCENARIOS: Scenario[] = [
     },
     bit: (run, e) => {
       const noticed = run.pool.history.flatMap((w) => w.logs).filter((l) => l.lost === true || /fenced|zombie/i.test(String(l.msg))).length;
-      return { name: 'the faults bit: the thawed worker found itself expelled', ok: noticed > 0, detail: `${noticed} lost/fenced notices; ${e.aborted} aborted records` };
+      return {
+        name: 'the faults bit: the thawed worker found itself expelled',
+        ok: noticed > 0,
+        detail: `${noticed} lost/fenced notices; ${e.aborted} aborted records`,
+      };
     },
   },
 ];
@@ -218,7 +250,16 @@ export const SELF_CHECK: Scenario = {
   name: 'self-check-at-least-once',
   fault: 'worker SIGKILLs and after-produce crash points with `--delivery at-least-once`: the checks must report duplicates',
   short: true,
-  options: (scale) => ({ records: duration(scale, 10_000, 3_000), durationMs: duration(scale, 40_000, 20_000), slots: ['a', 'b'], delivery: 'at-least-once' }),
+  options: (scale) => ({
+    records: duration(scale, 10_000, 3_000),
+    durationMs: duration(scale, 40_000, 20_000),
+    slots: ['a', 'b'],
+    delivery: 'at-least-once',
+  }),
   inject: (run) => killWorkers(run, ['after-produce']),
-  bit: (run, e) => ({ name: 'the harness saw the duplicates at-least-once makes', ok: e.outputDuplicates > 0, detail: `${e.outputDuplicates} duplicated ids in the output; ${run.reader.duplicates().length} seen twice by the concurrent reader` }),
+  bit: (run, e) => ({
+    name: 'the harness saw the duplicates at-least-once makes',
+    ok: e.outputDuplicates > 0,
+    detail: `${e.outputDuplicates} duplicated ids in the output; ${run.reader.duplicates().length} seen twice by the concurrent reader`,
+  }),
 };

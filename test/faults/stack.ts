@@ -53,7 +53,8 @@ function postgresBin(): string {
   } catch {
     const root = '/usr/lib/postgresql';
     const v = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a))[0] : undefined;
-    if (!v) throw new Error('the fault suite runs its own Postgres server and needs its programs (initdb, pg_ctl): apt-get install postgresql');
+    if (!v)
+      throw new Error('the fault suite runs its own Postgres server and needs its programs (initdb, pg_ctl): apt-get install postgresql');
     return join(root, v, 'bin');
   }
 }
@@ -80,7 +81,7 @@ share.coordinator.state.topic.min.isr=1
 export class FaultStack {
   private broker: ChildProcess | undefined;
   private redis: ChildProcess | undefined;
-  private readonly java = requireJava(KAFKA_MIN_JAVA, 'the fault suite\'s Kafka broker');
+  private readonly java = requireJava(KAFKA_MIN_JAVA, "the fault suite's Kafka broker");
   private readonly libs = ensureKafkaJars();
   private readonly pgBin = postgresBin();
   private readonly pgData = join(HOME, 'postgres');
@@ -96,24 +97,49 @@ export class FaultStack {
     if (existsSync('/proc')) killLeftovers();
     await new Promise((r) => setTimeout(r, 200));
     for (const [name, p] of Object.entries(FAULT_PORTS)) {
-      if (await portOpen(p)) throw new Error(`the fault suite needs port ${p} (${name}) but something listens there; stop it or set WEIR_FAULTS_${name.toUpperCase()}_PORT`);
+      if (await portOpen(p))
+        throw new Error(
+          `the fault suite needs port ${p} (${name}) but something listens there; stop it or set WEIR_FAULTS_${name.toUpperCase()}_PORT`,
+        );
     }
     rmSync(HOME, { recursive: true, force: true });
     mkdirSync(join(HOME, 'kafka', 'data'), { recursive: true });
     const props = join(HOME, 'kafka', 'server.properties');
     writeFileSync(props, brokerProperties(join(HOME, 'kafka', 'data')));
-    execFileSync(this.java.java, ['-cp', `${this.libs}/*`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${newClusterId()}`, '-c', props], { stdio: ['ignore', 'ignore', 'pipe'] }); // stderr goes into the error
+    execFileSync(
+      this.java.java,
+      ['-cp', `${this.libs}/*`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${newClusterId()}`, '-c', props],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    ); // stderr goes into the error
     mkdirSync(this.pgData, { recursive: true });
-    if (userInfo().uid === 0) chownSync(this.pgData, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
+    if (userInfo().uid === 0)
+      chownSync(
+        this.pgData,
+        Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+        Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+      );
     const [cmd, args] = asPostgres([join(this.pgBin, 'initdb'), '-D', this.pgData, '-U', 'postgres', '-A', 'trust', '--no-sync']);
     execFileSync(cmd, args, { stdio: 'ignore' });
     await Promise.all([this.startBroker(), this.startPostgres(), this.startRedis()]);
   }
 
   async startBroker(): Promise<void> {
-    const jvm = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-Dweir.faults=kafka', '-cp', `${this.libs}/*`, 'kafka.Kafka', join(HOME, 'kafka', 'server.properties')];
+    const jvm = [
+      '-Xms256m',
+      '-Xmx768m',
+      '-XX:+UseG1GC',
+      '-Dweir.faults=kafka',
+      '-cp',
+      `${this.libs}/*`,
+      'kafka.Kafka',
+      join(HOME, 'kafka', 'server.properties'),
+    ];
     this.broker = spawnLogged('kafka', this.java.java, jvm);
-    await waitUntil(() => kafkaMetadata(this.settings.KAFKA_BOOTSTRAP_SERVERS), { what: 'the fault suite\'s broker', timeoutMs: 120_000, logFile: logOf('kafka') });
+    await waitUntil(() => kafkaMetadata(this.settings.KAFKA_BOOTSTRAP_SERVERS), {
+      what: "the fault suite's broker",
+      timeoutMs: 120_000,
+      logFile: logOf('kafka'),
+    });
   }
 
   /** SIGKILL: no controlled shutdown, the next start recovers the logs. */
@@ -134,11 +160,25 @@ export class FaultStack {
   }
 
   async startPostgres(): Promise<void> {
-    const [cmd, args] = asPostgres([join(this.pgBin, 'pg_ctl'), '-D', this.pgData, '-l', logOf('postgres'), '-w', '-o', `-p ${FAULT_PORTS.postgres} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${this.pgData} -c fsync=off -c max_connections=200`, 'start']);
+    const [cmd, args] = asPostgres([
+      join(this.pgBin, 'pg_ctl'),
+      '-D',
+      this.pgData,
+      '-l',
+      logOf('postgres'),
+      '-w',
+      '-o',
+      `-p ${FAULT_PORTS.postgres} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${this.pgData} -c fsync=off -c max_connections=200`,
+      'start',
+    ]);
     mkdirSync(join(HOME, 'logs'), { recursive: true });
     if (userInfo().uid === 0) execFileSync('chmod', ['a+rwx', join(HOME, 'logs')]);
     execFileSync(cmd, args, { stdio: 'ignore' });
-    await waitUntil(() => postgresSelect1(this.settings.DATABASE_URL), { what: 'the fault suite\'s Postgres', timeoutMs: 60_000, logFile: logOf('postgres') });
+    await waitUntil(() => postgresSelect1(this.settings.DATABASE_URL), {
+      what: "the fault suite's Postgres",
+      timeoutMs: 60_000,
+      logFile: logOf('postgres'),
+    });
   }
 
   /** Immediate shutdown: like a crash, every session cut, recovery from the WAL on start. */
@@ -148,8 +188,21 @@ export class FaultStack {
   }
 
   async startRedis(): Promise<void> {
-    this.redis = spawnLogged('redis', 'redis-server', ['--port', String(FAULT_PORTS.redis), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-    await waitUntil(() => redisPing(this.settings.REDIS_URL), { what: 'the fault suite\'s Redis', timeoutMs: 20_000, logFile: logOf('redis') });
+    this.redis = spawnLogged('redis', 'redis-server', [
+      '--port',
+      String(FAULT_PORTS.redis),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ]);
+    await waitUntil(() => redisPing(this.settings.REDIS_URL), {
+      what: "the fault suite's Redis",
+      timeoutMs: 20_000,
+      logFile: logOf('redis'),
+    });
   }
 
   async killRedis(): Promise<void> {

@@ -7,7 +7,8 @@ import { waitFor } from '../helpers/wait.ts';
 import type { FaultRun } from './harness.ts';
 
 /** Every topic the workers write (outputs, retry tiers, DLQs): where aborted records can be. */
-export const writtenTopics = (run: FaultRun): string[] => run.plan.topics.filter((t) => t.role !== 'audit' && t.name !== run.topic('in')).map((t) => t.name);
+export const writtenTopics = (run: FaultRun): string[] =>
+  run.plan.topics.filter((t) => t.role !== 'audit' && t.name !== run.topic('in')).map((t) => t.name);
 
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
@@ -21,7 +22,10 @@ export async function untilOpenTransaction(run: FaultRun, topics: string[], time
     const partitions = await admin.partitionsOf(topics);
     const open = await waitFor(
       async () => {
-        const [ends, stable] = await Promise.all([admin.offsets(partitions, 'latest', 'read_uncommitted'), admin.offsets(partitions, 'latest', 'read_committed')]);
+        const [ends, stable] = await Promise.all([
+          admin.offsets(partitions, 'latest', 'read_uncommitted'),
+          admin.offsets(partitions, 'latest', 'read_committed'),
+        ]);
         const lso = new Map(stable.map((s) => [key(s.topic, s.partition), s.offset]));
         return ends.some((e) => e.offset > (lso.get(key(e.topic, e.partition)) ?? e.offset)) ? true : undefined;
       },
@@ -49,6 +53,9 @@ export async function abortedSoFar(run: FaultRun): Promise<number> {
     admin.disconnect();
   }
   const decided = (r: { topic: string; partition: number; offset: number }) => r.offset < (lso.get(key(r.topic, r.partition)) ?? 0);
-  const [all, visible] = await Promise.all([readToEnd(run.conn, topics, { isolation: 'read_uncommitted', timeoutMs: 60_000 }), readToEnd(run.conn, topics, { isolation: 'read_committed', timeoutMs: 60_000 })]);
+  const [all, visible] = await Promise.all([
+    readToEnd(run.conn, topics, { isolation: 'read_uncommitted', timeoutMs: 60_000 }),
+    readToEnd(run.conn, topics, { isolation: 'read_committed', timeoutMs: 60_000 }),
+  ]);
   return all.filter(decided).length - visible.filter(decided).length;
 }

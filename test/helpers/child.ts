@@ -18,7 +18,10 @@ export interface Child {
 }
 
 export function spawnTs(file: string, env: Record<string, string>, args: string[] = []): Child {
-  const proc = spawn(process.execPath, ['--import', tsxLoader, file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', tsxLoader, file, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(proc);
   const lines: string[] = [];
   const waiters = new Set<() => void>();
@@ -54,10 +57,15 @@ export function spawnTs(file: string, env: Record<string, string>, args: string[
           const found = lines.find((l) => matches(l, match));
           if (found !== undefined) return done(() => resolve(found));
           if (proc.exitCode !== null || proc.signalCode !== null) {
-            return done(() => reject(new Error(`${file} exited (${proc.exitCode ?? proc.signalCode}) before printing ${match}\n${stderr}`)));
+            return done(() =>
+              reject(new Error(`${file} exited (${proc.exitCode ?? proc.signalCode}) before printing ${match}\n${stderr}`)),
+            );
           }
         };
-        const timer = setTimeout(() => done(() => reject(new Error(`${file} did not print ${match} within ${timeoutMs} ms\n${stderr}`))), timeoutMs);
+        const timer = setTimeout(
+          () => done(() => reject(new Error(`${file} did not print ${match} within ${timeoutMs} ms\n${stderr}`))),
+          timeoutMs,
+        );
         const done = (fn: () => void) => {
           clearTimeout(timer);
           waiters.delete(check);

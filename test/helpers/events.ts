@@ -14,7 +14,10 @@ export interface Event {
   payload: string;
 }
 
-export const EVENT_SCHEMA: AvroSchemaFile = parseAvroSchema(readFileSync(new URL('../fixtures/project/schemas/Event.avsc', import.meta.url), 'utf8'), 'Event.avsc');
+export const EVENT_SCHEMA: AvroSchemaFile = parseAvroSchema(
+  readFileSync(new URL('../fixtures/project/schemas/Event.avsc', import.meta.url), 'utf8'),
+  'Event.avsc',
+);
 
 export function makeEvents(n: number, keys: number, prefix = 'e'): Event[] {
   const seqs = new Map<string, number>();
@@ -34,7 +37,9 @@ export async function eventRecords(topic: string, events: Event[]): Promise<Outb
   return events.map((e) => ({ topic, key: e.key, value: encodeAvro(EVENT_SCHEMA.type, found.id, e, `${topic}-value`) }));
 }
 
-export async function decodeEvents(records: InboundRecord[]): Promise<Array<Event & { eventId?: string; partition: number; offset: number }>> {
+export async function decodeEvents(
+  records: InboundRecord[],
+): Promise<Array<Event & { eventId?: string; partition: number; offset: number }>> {
   const serde = new AvroSerde(new RegistryClient(services().SCHEMA_REGISTRY_URL));
   await serde.prepare(records.map((r) => r.value));
   return records.map((r) => ({

@@ -32,7 +32,12 @@ async function canRunLocalStack(): Promise<boolean> {
   return findJdks().some((j) => j.major >= 17);
 }
 
-const scramFromEnvironment = () => Object.fromEntries(['WEIR_SCRAM_BOOTSTRAP_SERVERS', 'WEIR_SCRAM_USERNAME', 'WEIR_SCRAM_PASSWORD', 'WEIR_SCRAM_MECHANISM'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
+const scramFromEnvironment = () =>
+  Object.fromEntries(
+    ['WEIR_SCRAM_BOOTSTRAP_SERVERS', 'WEIR_SCRAM_USERNAME', 'WEIR_SCRAM_PASSWORD', 'WEIR_SCRAM_MECHANISM']
+      .filter((k) => process.env[k])
+      .map((k) => [k, process.env[k]!]),
+  );
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
   const env = fromEnvironment();

@@ -19,7 +19,9 @@ export interface Behaviour {
   retryAfterSeconds?: number;
 }
 
-export async function receiver(behaviour: Behaviour = {}): Promise<{ url: string; received: Received[]; ok(): Received[]; server: Server }> {
+export async function receiver(
+  behaviour: Behaviour = {},
+): Promise<{ url: string; received: Received[]; ok(): Received[]; server: Server }> {
   const received: Received[] = [];
   const seen = new Map<string, number>();
   const server = createServer((req, res) => {
@@ -42,11 +44,17 @@ export async function receiver(behaviour: Behaviour = {}): Promise<{ url: string
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`, received, ok: () => received.filter((r) => r.status < 300), server };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`,
+    received,
+    ok: () => received.filter((r) => r.status < 300),
+    server,
+  };
 }
 
 /** An HTTP sink step from `<in>` to $NOTIFY_URL. */
-export const httpTopology = (opts: { partitions?: number; rate?: number; extra?: string; retry?: string }) => (id: string) => `pipeline: h${id}
+export const httpTopology =
+  (opts: { partitions?: number; rate?: number; extra?: string; retry?: string }) => (id: string) => `pipeline: h${id}
 topics:
   in.${id}: { partitions: ${opts.partitions ?? 3}, value: schemas/Event.avsc }
 steps:

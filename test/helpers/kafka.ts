@@ -59,7 +59,8 @@ export async function waitForGroupCaughtUp(group: string, topic: string, timeout
       const committed = await admin.groupOffsets(group, partitions);
       const behind = ends.filter((e) => (committed.find((c) => c.partition === e.partition)?.offset ?? -1) < e.offset);
       if (behind.length === 0) return;
-      if (Date.now() > deadline) throw new Error(`group ${group} still behind on ${behind.map((b) => b.partition).join(',')} after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`group ${group} still behind on ${behind.map((b) => b.partition).join(',')} after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 250));
     }
   } finally {

@@ -54,7 +54,9 @@ export async function createPipeline(yaml: (id: string) => string): Promise<Test
 }
 
 /** A transform step from `<in>` to `<out>` (topic names get the unique suffix). */
-export const transformTopology = (opts: { partitions?: number; transform?: string; extra?: string; batch?: string; retry?: string; outputs?: string[]; value?: string }) => (id: string) => `pipeline: t${id}
+export const transformTopology =
+  (opts: { partitions?: number; transform?: string; extra?: string; batch?: string; retry?: string; outputs?: string[]; value?: string }) =>
+  (id: string) => `pipeline: t${id}
 topics:
   in.${id}:
     partitions: ${opts.partitions ?? 3}
@@ -70,7 +72,11 @@ steps:
 ${opts.extra ?? ''}`;
 
 /** Creates the Postgres tables of the pipeline's sink steps (what `weir deploy` does). */
-export async function createSinkTables(p: Pick<TestPipeline, 'root' | 'plan'>, extraSql: string[] = [], databaseUrl = services().DATABASE_URL): Promise<void> {
+export async function createSinkTables(
+  p: Pick<TestPipeline, 'root' | 'plan'>,
+  extraSql: string[] = [],
+  databaseUrl = services().DATABASE_URL,
+): Promise<void> {
   const pg = (await import('pg')).default;
   const { ensureTable } = await import('../../src/sinks/postgres/ddl.ts');
   const { resolveColumns } = await import('../../src/sinks/postgres/columns.ts');
@@ -89,7 +95,9 @@ export async function createSinkTables(p: Pick<TestPipeline, 'root' | 'plan'>, e
 }
 
 /** A Postgres sink step from `<in>` into table `t_<id>` keyed by the event key (or id). */
-export const sinkTopology = (opts: { partitions?: number; mode?: 'insert' | 'upsert'; version?: boolean; keyBy?: 'key' | 'id'; batch?: string }) => (id: string) => `pipeline: s${id}
+export const sinkTopology =
+  (opts: { partitions?: number; mode?: 'insert' | 'upsert'; version?: boolean; keyBy?: 'key' | 'id'; batch?: string }) =>
+  (id: string) => `pipeline: s${id}
 topics:
   in.${id}:
     partitions: ${opts.partitions ?? 3}

@@ -13,8 +13,16 @@ declare module 'vitest' {
 
 export function scram(): { bootstrap: string; username: string; password: string; mechanism: string } {
   const s = inject('scram');
-  if (!s.WEIR_SCRAM_BOOTSTRAP_SERVERS) throw new Error('no SCRAM listener: set WEIR_SCRAM_BOOTSTRAP_SERVERS, WEIR_SCRAM_USERNAME, WEIR_SCRAM_PASSWORD, WEIR_SCRAM_MECHANISM (the local stack and docker-compose.yml provide one)');
-  return { bootstrap: s.WEIR_SCRAM_BOOTSTRAP_SERVERS, username: s.WEIR_SCRAM_USERNAME!, password: s.WEIR_SCRAM_PASSWORD!, mechanism: s.WEIR_SCRAM_MECHANISM ?? 'SCRAM-SHA-512' };
+  if (!s.WEIR_SCRAM_BOOTSTRAP_SERVERS)
+    throw new Error(
+      'no SCRAM listener: set WEIR_SCRAM_BOOTSTRAP_SERVERS, WEIR_SCRAM_USERNAME, WEIR_SCRAM_PASSWORD, WEIR_SCRAM_MECHANISM (the local stack and docker-compose.yml provide one)',
+    );
+  return {
+    bootstrap: s.WEIR_SCRAM_BOOTSTRAP_SERVERS,
+    username: s.WEIR_SCRAM_USERNAME!,
+    password: s.WEIR_SCRAM_PASSWORD!,
+    mechanism: s.WEIR_SCRAM_MECHANISM ?? 'SCRAM-SHA-512',
+  };
 }
 
 export function services(): ConnectionSettings {

@@ -34,12 +34,38 @@ export class WorkerPool {
 
   start(slot: string, env: Record<string, string> = {}): WorkerProcess {
     const s = services();
-    const proc = spawn(process.execPath, [WEIR, 'run', this.pipeline.file, '--instance-id', slot, '--session-timeout', this.opts.sessionTimeout ?? '6s', ...(this.opts.args ?? [])], {
-      env: { ...process.env, ...s, WEIR_ENV_FILE: '/nonexistent', WEIR_LOG_LEVEL: 'info', WEIR_METRICS_PORT: '0', ...this.opts.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      [
+        WEIR,
+        'run',
+        this.pipeline.file,
+        '--instance-id',
+        slot,
+        '--session-timeout',
+        this.opts.sessionTimeout ?? '6s',
+        ...(this.opts.args ?? []),
+      ],
+      {
+        env: {
+          ...process.env,
+          ...s,
+          WEIR_ENV_FILE: '/nonexistent',
+          WEIR_LOG_LEVEL: 'info',
+          WEIR_METRICS_PORT: '0',
+          ...this.opts.env,
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     all.add(proc);
-    const w: WorkerProcess = { slot, proc, logs: [], exited: new Promise((r) => proc.on('exit', (code) => (all.delete(proc), (w.exitedAt = Date.now()), r(code)))) };
+    const w: WorkerProcess = {
+      slot,
+      proc,
+      logs: [],
+      exited: new Promise((r) => proc.on('exit', (code) => (all.delete(proc), (w.exitedAt = Date.now()), r(code)))),
+    };
     let buf = '';
     proc.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
@@ -83,18 +109,30 @@ export class WorkerPool {
   /** The last log lines of each process, for a failing test's output. */
   dump(lines = 15): string {
     return this.history
-      .map((w, i) => `--- process ${i} (slot ${w.slot}, exit ${w.proc.exitCode ?? w.proc.signalCode ?? 'running'})\n${w.logs.slice(-lines).map((l) => JSON.stringify(l).slice(0, 400)).join('\n')}`)
+      .map(
+        (w, i) =>
+          `--- process ${i} (slot ${w.slot}, exit ${w.proc.exitCode ?? w.proc.signalCode ?? 'running'})\n${w.logs
+            .slice(-lines)
+            .map((l) => JSON.stringify(l).slice(0, 400))
+            .join('\n')}`,
+      )
       .join('\n');
   }
 
   /** Log lines of every process that ever ran, matching `msg`. */
   logged(msg: string | RegExp): Array<Record<string, unknown>> {
-    return this.history.flatMap((w) => w.logs.filter((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg ?? l.stderr ?? '')))));
+    return this.history.flatMap((w) =>
+      w.logs.filter((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg ?? l.stderr ?? '')))),
+    );
   }
 }
 
 /** Deterministic randomness for fault schedules; the seed is printed so a run can be replayed. */
-export function seededRandom(seed = Number(process.env.WEIR_FAULT_SEED ?? Date.now() % 1_000_000)): { seed: number; next: () => number; int: (lo: number, hi: number) => number } {
+export function seededRandom(seed = Number(process.env.WEIR_FAULT_SEED ?? Date.now() % 1_000_000)): {
+  seed: number;
+  next: () => number;
+  int: (lo: number, hi: number) => number;
+} {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -36,7 +36,14 @@ describe('weir deploy', { timeout: 120_000 }, () => {
     expect(dry.code).toBe(0);
     const diff = JSON.parse(dry.out);
     expect(diff.changes.map((c: { kind: string; target: string }) => `${c.kind} ${c.target}`)).toEqual(
-      expect.arrayContaining([`create-topic in.${p.id}`, `create-topic in.${p.id}.store-${p.id}.retry.1s`, `create-topic in.${p.id}.store-${p.id}.dlq`, `register-schema in.${p.id}-value`, `set-compatibility in.${p.id}-value`, `create-table d_${p.id}`]),
+      expect.arrayContaining([
+        `create-topic in.${p.id}`,
+        `create-topic in.${p.id}.store-${p.id}.retry.1s`,
+        `create-topic in.${p.id}.store-${p.id}.dlq`,
+        `register-schema in.${p.id}-value`,
+        `set-compatibility in.${p.id}-value`,
+        `create-table d_${p.id}`,
+      ]),
     );
     const admin = KafkaAdmin.create(kafkaConnection());
     expect((await admin.partitionCounts([`in.${p.id}`])).size).toBe(0); // the dry run created nothing
@@ -45,7 +52,9 @@ describe('weir deploy', { timeout: 120_000 }, () => {
     expect(applied.code).toBe(0);
     expect(applied.out).toMatch(/applied \d+ changes/);
     expect(applied.out).toContain(`CREATE TABLE IF NOT EXISTS "d_${p.id}"`);
-    expect((await admin.partitionCounts([`in.${p.id}`, `in.${p.id}.store-${p.id}.retry.1s`])).get(`in.${p.id}.store-${p.id}.retry.1s`)).toBe(3);
+    expect(
+      (await admin.partitionCounts([`in.${p.id}`, `in.${p.id}.store-${p.id}.retry.1s`])).get(`in.${p.id}.store-${p.id}.retry.1s`),
+    ).toBe(3);
     expect(await cli('deploy', p.file)).toMatchObject({ code: 0, out: 'up to date: nothing to change' });
 
     p.write(topology(3, '2d')(p.id));

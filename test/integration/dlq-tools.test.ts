@@ -34,7 +34,11 @@ describe('weir dlq', { timeout: 300_000 }, () => {
     await waitFor(async () => (await readAll(step.retry.dlq)).length >= broken.length, { timeoutMs: 60_000, what: 'the DLQ to fill' });
 
     const stats = JSON.parse((await cli('dlq', 'stats', p.file, '--step', step.name, '--json')).out);
-    expect(stats).toMatchObject({ depth: 30, handled: 0, byError: [{ errorClass: 'NonRetryableError', message: 'event # can never be processed', count: 30 }] });
+    expect(stats).toMatchObject({
+      depth: 30,
+      handled: 0,
+      byError: [{ errorClass: 'NonRetryableError', message: 'event # can never be processed', count: 30 }],
+    });
     const shown = JSON.parse((await cli('dlq', 'show', p.file, '--step', step.name, '--key', 'k3', '--json')).out);
     expect(shown.records.every((r: { key: string; value: { key: string } }) => r.key === 'k3' && r.value.key === 'k3')).toBe(true);
     expect(shown.total).toBe(10);
@@ -46,9 +50,17 @@ describe('weir dlq', { timeout: 300_000 }, () => {
     expect(dry.out).toContain('dry run: would redrive 30 of 30 matching records');
 
     // The redrive is killed part way (batches of 3 at 5/s, killed once some are committed), then rerun.
-    const first = spawn(process.execPath, [WEIR, 'dlq', 'redrive', p.file, '--step', step.name, '--batch', '3', '--rate', '3', '--execute'], { env: { ...process.env, ...services() }, stdio: 'ignore' });
+    const first = spawn(
+      process.execPath,
+      [WEIR, 'dlq', 'redrive', p.file, '--step', step.name, '--batch', '3', '--rate', '3', '--execute'],
+      { env: { ...process.env, ...services() }, stdio: 'ignore' },
+    );
     const exited = new Promise((r) => first.on('exit', r));
-    await waitFor(async () => (await readAll(step.retry.dlqHandled)).length >= 6, { timeoutMs: 60_000, intervalMs: 200, what: 'the first redrive batches' });
+    await waitFor(async () => (await readAll(step.retry.dlqHandled)).length >= 6, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      what: 'the first redrive batches',
+    });
     first.kill('SIGKILL');
     await exited;
     const midway = JSON.parse((await cli('dlq', 'stats', p.file, '--step', step.name, '--json')).out);
@@ -58,7 +70,10 @@ describe('weir dlq', { timeout: 300_000 }, () => {
     const rerun = await cli('dlq', 'redrive', p.file, '--step', step.name, '--execute', '--json');
     expect(JSON.parse(rerun.out)).toMatchObject({ done: midway.depth, selected: midway.depth });
 
-    await waitFor(async () => (await readAll(p.topic('out'))).length >= events.length, { timeoutMs: 60_000, what: 'redriven records in the output' });
+    await waitFor(async () => (await readAll(p.topic('out'))).length >= events.length, {
+      timeoutMs: 60_000,
+      what: 'redriven records in the output',
+    });
     await waitForGroupCaughtUp(step.group, p.topic('in'));
     expect(verifyOutput(await decodeEvents(await readAll(p.topic('out'))), events).missing).toEqual([]);
     expect(verifyOutput(await decodeEvents(await readAll(p.topic('out'))), events).duplicates).toEqual([]);
@@ -83,7 +98,12 @@ describe('weir dlq', { timeout: 300_000 }, () => {
     expect((await cli('dlq', 'purge', p.file, '--step', step.name, '--key', 'k1', '--execute', '--yes')).out).toContain('purged 2 records');
     expect(JSON.parse((await cli('dlq', 'stats', p.file, '--step', step.name, '--json')).out)).toMatchObject({ depth: 1, handled: 2 });
     await pool.stopAll();
-    expect(verifyOutput(await decodeEvents(await readAll(p.topic('out'))), events.filter((e) => !['e1', 'e2', 'e3'].includes(e.id)))).toEqual(CLEAN);
+    expect(
+      verifyOutput(
+        await decodeEvents(await readAll(p.topic('out'))),
+        events.filter((e) => !['e1', 'e2', 'e3'].includes(e.id)),
+      ),
+    ).toEqual(CLEAN);
   });
 });
 
@@ -96,12 +116,16 @@ describe('redrive loop guard', { timeout: 300_000 }, () => {
     await produceAll(await eventRecords(p.topic('in'), makeEvents(5, 1)));
     const firstEntry = await waitFor(async () => (await readAll(step.retry.dlq))[0], { timeoutMs: 60_000, what: 'the DLQ record' });
     const firstFailure = firstEntry.headers.find((h) => h.key === 'weir.failure.first')!.value.toString();
-    expect(JSON.parse((await cli('dlq', 'redrive', p.file, '--step', step.name, '--max-redrives', '1', '--execute', '--json')).out)).toMatchObject({ done: 1, skipped: 0 });
+    expect(
+      JSON.parse((await cli('dlq', 'redrive', p.file, '--step', step.name, '--max-redrives', '1', '--execute', '--json')).out),
+    ).toMatchObject({ done: 1, skipped: 0 });
     const again = await waitFor(async () => (await readAll(step.retry.dlq))[1], { timeoutMs: 60_000, what: 'the record back in the DLQ' });
     const h = Object.fromEntries(again.headers.map((x) => [x.key, x.value.toString()]));
     expect(h).toMatchObject({ 'weir.redrive.count': '1', 'weir.failure.first': firstFailure, 'weir.origin.offset': '0' });
     expect(again.value).toEqual(firstEntry.value);
-    expect(JSON.parse((await cli('dlq', 'redrive', p.file, '--step', step.name, '--max-redrives', '1', '--execute', '--json')).out)).toMatchObject({ done: 0, skipped: 1 });
+    expect(
+      JSON.parse((await cli('dlq', 'redrive', p.file, '--step', step.name, '--max-redrives', '1', '--execute', '--json')).out),
+    ).toMatchObject({ done: 0, skipped: 1 });
     await pool.stopAll();
   });
 });

@@ -27,6 +27,8 @@ describe('fatal failures stop weir run', () => {
     expect(code).toBe(1);
     const stderr = stderrOf(w.logs);
     expect(stderr).toContain(`weir run: step copy-${p.id}: consume: Broker: Unknown topic or partition — subscribed to in.${p.id}`);
-    expect(w.logs.some((l) => l.msg === 'worker stopped: this failure cannot be retried' && l.from === 'collecting' && l.to === 'stopped')).toBe(true);
+    expect(
+      w.logs.some((l) => l.msg === 'worker stopped: this failure cannot be retried' && l.from === 'collecting' && l.to === 'stopped'),
+    ).toBe(true);
   });
 });

@@ -23,7 +23,10 @@ describe('http sink', () => {
   it('delivers each event with its idempotency key; retries 503 and 429 (after Retry-After); dead-letters 400 with status and body', async () => {
     const events = makeEvents(200, 20);
     const server = await receiver({
-      failFirst: new Map([...events.slice(0, 10).map((e): [string, [number, number]] => [e.id, [503, 1]]), ...events.slice(10, 13).map((e): [string, [number, number]] => [e.id, [429, 1]])]),
+      failFirst: new Map([
+        ...events.slice(0, 10).map((e): [string, [number, number]] => [e.id, [503, 1]]),
+        ...events.slice(10, 13).map((e): [string, [number, number]] => [e.id, [429, 1]]),
+      ]),
       reject: new Set(['e20', 'e21']),
       retryAfterSeconds: 1,
     });
@@ -31,7 +34,15 @@ describe('http sink', () => {
     const p = await createPipeline(httpTopology({}));
     await produceAll(await eventRecords(p.topic('in'), events));
     const s = services();
-    running = await runSteps({ plan: p.plan, root: p.root, kafka: kafkaConnection('weir-http-test'), registry: new RegistryClient(s.SCHEMA_REGISTRY_URL), logger: rootLogger(), instanceId: 'test', redisUrl: s.REDIS_URL });
+    running = await runSteps({
+      plan: p.plan,
+      root: p.root,
+      kafka: kafkaConnection('weir-http-test'),
+      registry: new RegistryClient(s.SCHEMA_REGISTRY_URL),
+      logger: rootLogger(),
+      instanceId: 'test',
+      redisUrl: s.REDIS_URL,
+    });
     await waitFor(() => new Set(server.ok().map((r) => r.id)).size >= 198, { timeoutMs: 60_000, what: '198 events delivered' });
     const step = p.plan.steps[0]!;
     await waitForGroupCaughtUp(step.group, p.topic('in'));
@@ -49,10 +60,13 @@ describe('http sink', () => {
       expect(attempts.map((a) => a.status)).toEqual([429, 200]);
       expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(1_000);
     }
-    const dlq = await waitFor(async () => {
-      const d = await readAll(step.retry.dlq);
-      return d.length >= 2 ? d : undefined;
-    }, { timeoutMs: 30_000, what: 'the rejected events in the DLQ' });
+    const dlq = await waitFor(
+      async () => {
+        const d = await readAll(step.retry.dlq);
+        return d.length >= 2 ? d : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the rejected events in the DLQ' },
+    );
     const h = Object.fromEntries(dlq[0]!.headers.map((x) => [x.key, x.value.toString()]));
     expect(h['weir.error.class']).toBe('HttpError');
     expect(h['weir.error.message']).toMatch(/^HTTP 400: \{"error":"order e2[01] is invalid"\}$/);
@@ -87,7 +101,9 @@ describe('rate limit shared through Redis', { timeout: 200_000 }, () => {
     expect(new Set(delivered.map((r) => r.key)).size).toBe(delivered.length); // keys unique per event
     const { KafkaAdmin } = await import('../../src/kafka/admin.ts');
     const admin = KafkaAdmin.create(kafkaConnection());
-    const committed = (await admin.groupOffsets(p.plan.steps[0]!.group)).filter((o) => o.topic === p.topic('in')).reduce((n, o) => n + Math.max(0, o.offset), 0);
+    const committed = (await admin.groupOffsets(p.plan.steps[0]!.group))
+      .filter((o) => o.topic === p.topic('in'))
+      .reduce((n, o) => n + Math.max(0, o.offset), 0);
     admin.disconnect();
     expect(new Set(delivered.map((r) => r.id)).size).toBeGreaterThanOrEqual(committed); // every committed event was delivered
   });

@@ -17,7 +17,9 @@ const freePort = () =>
   });
 
 /** Parses Prometheus text exposition format 0.0.4; throws on a malformed line. */
-export function parsePrometheus(text: string): Map<string, { type: string; samples: Array<{ name: string; labels: Record<string, string>; value: number }> }> {
+export function parsePrometheus(
+  text: string,
+): Map<string, { type: string; samples: Array<{ name: string; labels: Record<string, string>; value: number }> }> {
   const families = new Map<string, { type: string; samples: Array<{ name: string; labels: Record<string, string>; value: number }> }>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('# HELP ')) continue;
@@ -28,7 +30,9 @@ export function parsePrometheus(text: string): Map<string, { type: string; sampl
     }
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$/.exec(line);
     if (!m) throw new Error(`not Prometheus text: ${line}`);
-    const labels = Object.fromEntries([...(m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]));
+    const labels = Object.fromEntries(
+      [...(m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]),
+    );
     const family = [...families.keys()].find((f) => m[1] === f || m[1] === `${f}_bucket` || m[1] === `${f}_sum` || m[1] === `${f}_count`);
     if (!family) throw new Error(`sample without a # TYPE: ${line}`);
     families.get(family)!.samples.push({ name: m[1]!, labels, value: Number(m[4]) });
@@ -48,21 +52,30 @@ describe('metrics and health endpoints', { timeout: 120_000 }, () => {
     await waitFor(async () => (await readAll(p.topic('out'))).length >= 199, { timeoutMs: 30_000, what: 'retried events out' });
     const base = `http://127.0.0.1:${port}`;
     expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
-    const ready = await waitFor(async () => {
-      const r = await fetch(`${base}/readyz`);
-      return r.status === 200 ? ((await r.json()) as { ready: boolean; workers: Array<{ partitions: number }> }) : undefined;
-    }, { timeoutMs: 20_000, what: '/readyz 200' });
+    const ready = await waitFor(
+      async () => {
+        const r = await fetch(`${base}/readyz`);
+        return r.status === 200 ? ((await r.json()) as { ready: boolean; workers: Array<{ partitions: number }> }) : undefined;
+      },
+      { timeoutMs: 20_000, what: '/readyz 200' },
+    );
     expect(ready).toMatchObject({ ready: true, workers: [{ partitions: 2 }] });
     // The lag and tier gauges are refreshed every few seconds: wait for one refresh.
-    const families = await waitFor(async () => {
-      const res = await fetch(`${base}/metrics`);
-      expect(res.headers.get('content-type')).toContain('text/plain');
-      const f = parsePrometheus(await res.text());
-      return f.get('weir_consumer_lag_records')?.samples.length ? f : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 1_000, what: 'the lag gauge' });
+    const families = await waitFor(
+      async () => {
+        const res = await fetch(`${base}/metrics`);
+        expect(res.headers.get('content-type')).toContain('text/plain');
+        const f = parsePrometheus(await res.text());
+        return f.get('weir_consumer_lag_records')?.samples.length ? f : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1_000, what: 'the lag gauge' },
+    );
     const step = `step-${p.id}`;
     const value = (name: string, labels: Record<string, string> = {}) =>
-      families.get(name)?.samples.filter((s) => s.name === name && s.labels.step === step && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
+      families
+        .get(name)
+        ?.samples.filter((s) => s.name === name && s.labels.step === step && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+        .reduce((n, s) => n + s.value, 0);
     expect(value('weir_records_in_total', { source: 'input' })).toBe(200);
     expect(value('weir_records_in_total', { source: 'retry' })).toBe(2);
     expect(value('weir_records_out_total')).toBe(199);
@@ -70,11 +83,30 @@ describe('metrics and health endpoints', { timeout: 120_000 }, () => {
     expect(value('weir_retry_hops_total', { error_class: 'RetryableError' })).toBe(2);
     expect(value('weir_dlq_records_total', { error_class: 'NonRetryableError' })).toBe(1);
     expect(value('weir_consumer_lag_records')).toBe(0);
-    for (const name of ['weir_batch_records', 'weir_transaction_duration_seconds', 'weir_process_batch_duration_seconds', 'weir_retry_lateness_seconds']) {
+    for (const name of [
+      'weir_batch_records',
+      'weir_transaction_duration_seconds',
+      'weir_process_batch_duration_seconds',
+      'weir_retry_lateness_seconds',
+    ]) {
       expect(families.get(name)?.type, name).toBe('histogram');
-      expect(value(`${name}_count`) ?? families.get(name)!.samples.filter((s) => s.name === `${name}_count` && s.labels.step === step).reduce((n, s) => n + s.value, 0)).toBeGreaterThan(0);
+      expect(
+        value(`${name}_count`) ??
+          families
+            .get(name)!
+            .samples.filter((s) => s.name === `${name}_count` && s.labels.step === step)
+            .reduce((n, s) => n + s.value, 0),
+      ).toBeGreaterThan(0);
     }
-    for (const name of ['weir_fenced_total', 'weir_assigned_partitions', 'weir_retry_tier_records', 'weir_rate_limit_wait_seconds_total', 'weir_sink_rows_total', 'weir_sink_write_duration_seconds', 'process_resident_memory_bytes']) {
+    for (const name of [
+      'weir_fenced_total',
+      'weir_assigned_partitions',
+      'weir_retry_tier_records',
+      'weir_rate_limit_wait_seconds_total',
+      'weir_sink_rows_total',
+      'weir_sink_write_duration_seconds',
+      'process_resident_memory_bytes',
+    ]) {
       expect(families.has(name), name).toBe(true);
     }
     expect(await pool.stopAll()).toEqual([0]);

@@ -25,7 +25,16 @@ afterEach(async () => {
 
 async function start(p: TestPipeline) {
   const s = services();
-  running = await runSteps({ plan: p.plan, root: p.root, kafka: kafkaConnection('weir-operate-test'), registry: new RegistryClient(s.SCHEMA_REGISTRY_URL), logger: rootLogger(), instanceId: 'op-test', sessionTimeoutMs: 6_000, databaseUrl: s.DATABASE_URL });
+  running = await runSteps({
+    plan: p.plan,
+    root: p.root,
+    kafka: kafkaConnection('weir-operate-test'),
+    registry: new RegistryClient(s.SCHEMA_REGISTRY_URL),
+    logger: rootLogger(),
+    instanceId: 'op-test',
+    sessionTimeoutMs: 6_000,
+    databaseUrl: s.DATABASE_URL,
+  });
 }
 
 async function cli(...argv: string[]) {
@@ -68,10 +77,13 @@ describe('operating a pipeline', { timeout: 180_000 }, () => {
     await start(p);
     const step = p.plan.steps[0]!;
     await waitForGroupCaughtUp(step.group, p.topic('in'));
-    const lag = await waitFor(async () => {
-      const l = await stepLag(step, kafkaConnection());
-      return l.input.every((x) => x.lag === 0) ? l : undefined;
-    }, { timeoutMs: 30_000, what: 'lag 0' });
+    const lag = await waitFor(
+      async () => {
+        const l = await stepLag(step, kafkaConnection());
+        return l.input.every((x) => x.lag === 0) ? l : undefined;
+      },
+      { timeoutMs: 30_000, what: 'lag 0' },
+    );
     expect(lag.input.reduce((n, x) => n + x.lag, 0)).toBe(0);
     expect(lag.dlq.depth).toBe(0);
     // The naive figure, high watermark − (last record + 1), stays above 0: commit markers take offsets.
@@ -109,14 +121,23 @@ describe('operating a pipeline', { timeout: 180_000 }, () => {
     const second = makeEvents(240, 60, 'b').map((e) => ({ ...e, seq: e.seq + 100 }));
     await produceAll(await eventRecords(p.topic('in'), second));
     await start(p);
-    const offsetsDone = async () => (await sql<{ n: string }>('SELECT coalesce(sum(next_offset), 0) AS n FROM weir_offsets WHERE consumer_group = $1 AND topic = $2', [step.group, p.topic('in')]))[0]!.n === '840';
+    const offsetsDone = async () =>
+      (
+        await sql<{ n: string }>('SELECT coalesce(sum(next_offset), 0) AS n FROM weir_offsets WHERE consumer_group = $1 AND topic = $2', [
+          step.group,
+          p.topic('in'),
+        ])
+      )[0]!.n === '840';
     await waitFor(offsetsDone, { timeoutMs: 60_000, what: 'the first pass' });
     const before = await sql(`SELECT * FROM t_${p.id} ORDER BY k`);
     const rowsBefore = await sinkRowsMetric(step.name);
     await running!.stop();
     running = undefined;
     const admin = KafkaAdmin.create(kafkaConnection());
-    await waitFor(async () => (await admin.describeGroup(step.group)).members.length === 0, { timeoutMs: 30_000, what: 'the group to empty' });
+    await waitFor(async () => (await admin.describeGroup(step.group)).members.length === 0, {
+      timeoutMs: 30_000,
+      what: 'the group to empty',
+    });
     admin.disconnect();
 
     const dry = JSON.parse((await cli('replay', p.file, '--step', step.name, '--to-datetime', new Date(cut).toISOString(), '--json')).out);
@@ -131,7 +152,9 @@ describe('operating a pipeline', { timeout: 180_000 }, () => {
     await waitFor(async () => (await sinkRowsMetric(step.name)) - rowsBefore >= 240, { timeoutMs: 30_000, what: 'the replayed rows' });
     expect((await sinkRowsMetric(step.name)) - rowsBefore).toBe(240); // exactly the records after the cut
     expect(await sql(`SELECT * FROM t_${p.id} ORDER BY k`)).toEqual(before);
-    const audit = (await (await import('../helpers/kafka.ts')).readAll('weir.audit')).map((r) => JSON.parse(r.value!.toString())).filter((a) => a.step === step.name);
+    const audit = (await (await import('../helpers/kafka.ts')).readAll('weir.audit'))
+      .map((r) => JSON.parse(r.value!.toString()))
+      .filter((a) => a.step === step.name);
     expect(audit).toEqual([expect.objectContaining({ action: 'replay', by: expect.any(String) })]);
   });
 });

@@ -19,7 +19,7 @@ async function transactional(name: string): Promise<KafkaProducer> {
 }
 
 describe('ordered-retry state', () => {
-  it('waits for the previous owner\'s open transaction, then sees what it committed', async () => {
+  it("waits for the previous owner's open transaction, then sees what it committed", async () => {
     const keys = await topic('keys');
     const earlier = await transactional('earlier-owner');
     const previous = await transactional('previous-owner');
@@ -51,7 +51,15 @@ describe('ordered-retry state', () => {
     const owner = await transactional('owner');
     try {
       await owner.beginTransaction();
-      await owner.send({ topic: keys, partition: 0, key: KEY, value: encodeMembers([{ offset: 7, tier: 1 }, { offset: 9, tier: 1 }]) });
+      await owner.send({
+        topic: keys,
+        partition: 0,
+        key: KEY,
+        value: encodeMembers([
+          { offset: 7, tier: 1 },
+          { offset: 9, tier: 1 },
+        ]),
+      });
       await owner.commitTransaction(30_000);
       await owner.beginTransaction();
       await owner.send({ topic: keys, partition: 0, key: KEY, value: null });
@@ -61,7 +69,10 @@ describe('ordered-retry state', () => {
       await new Promise((r) => setTimeout(r, 500));
       await owner.abortTransaction(30_000);
       await loading;
-      expect(chains.base.get(0)?.get(keyId)).toEqual([{ offset: 7, tier: 1 }, { offset: 9, tier: 1 }]);
+      expect(chains.base.get(0)?.get(keyId)).toEqual([
+        { offset: 7, tier: 1 },
+        { offset: 9, tier: 1 },
+      ]);
     } finally {
       await owner.disconnect();
     }
@@ -74,7 +85,9 @@ describe('ordered-retry state', () => {
       await owner.beginTransaction();
       await owner.send({ topic: keys, partition: 0, key: KEY, value: encodeMembers([{ offset: 1, tier: 0 }]) });
       await owner.flush();
-      await expect(loadKeyChains(rdkafkaClients(kafkaConnection()), keys, [0], new KeyChains(), 1_000)).rejects.toThrow(`${keys}/0: a transaction is still open after 1 s`);
+      await expect(loadKeyChains(rdkafkaClients(kafkaConnection()), keys, [0], new KeyChains(), 1_000)).rejects.toThrow(
+        `${keys}/0: a transaction is still open after 1 s`,
+      );
       await owner.abortTransaction(30_000);
     } finally {
       await owner.disconnect();

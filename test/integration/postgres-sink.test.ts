@@ -23,7 +23,16 @@ afterEach(async () => {
 
 async function start(p: TestPipeline) {
   const s = services();
-  running = await runSteps({ plan: p.plan, root: p.root, kafka: kafkaConnection('weir-pg-test'), registry: new RegistryClient(s.SCHEMA_REGISTRY_URL), logger: rootLogger().child({ test: p.id }), instanceId: 'test', sessionTimeoutMs: 6_000, databaseUrl: s.DATABASE_URL });
+  running = await runSteps({
+    plan: p.plan,
+    root: p.root,
+    kafka: kafkaConnection('weir-pg-test'),
+    registry: new RegistryClient(s.SCHEMA_REGISTRY_URL),
+    logger: rootLogger().child({ test: p.id }),
+    instanceId: 'test',
+    sessionTimeoutMs: 6_000,
+    databaseUrl: s.DATABASE_URL,
+  });
 }
 
 async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -37,7 +46,10 @@ async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[]
 }
 
 /** Per key, the last event (highest seq): what an upsert table must end up holding. */
-const finalState = (events: Event[]) => [...new Map(events.map((e) => [e.key, e])).values()].map((e) => ({ k: e.key, id: e.id, seq: String(e.seq) })).sort((a, b) => a.k.localeCompare(b.k));
+const finalState = (events: Event[]) =>
+  [...new Map(events.map((e) => [e.key, e])).values()]
+    .map((e) => ({ k: e.key, id: e.id, seq: String(e.seq) }))
+    .sort((a, b) => a.k.localeCompare(b.k));
 
 describe('postgres sink', () => {
   it('writes the final state of an upsert table; offsets in Postgres reach the end of every partition', async () => {
@@ -47,10 +59,21 @@ describe('postgres sink', () => {
     await produceAll(await eventRecords(p.topic('in'), events));
     await start(p);
     const step = p.plan.steps[0]!;
-    await waitFor(async () => (await query<{ n: string }>(`SELECT coalesce(sum(next_offset), 0) AS n FROM weir_offsets WHERE consumer_group = $1 AND topic = $2`, [step.group, p.topic('in')]))[0]!.n === String(events.length), { timeoutMs: 60_000, what: 'the offsets in Postgres to reach the end' });
+    await waitFor(
+      async () =>
+        (
+          await query<{ n: string }>(
+            `SELECT coalesce(sum(next_offset), 0) AS n FROM weir_offsets WHERE consumer_group = $1 AND topic = $2`,
+            [step.group, p.topic('in')],
+          )
+        )[0]!.n === String(events.length),
+      { timeoutMs: 60_000, what: 'the offsets in Postgres to reach the end' },
+    );
     const rows = await query<{ k: string; id: string; seq: string }>(`SELECT k, id, seq::text FROM t_${p.id} ORDER BY k`);
     expect(rows).toEqual(finalState(events));
-    const [sample] = await query<{ event_id: string; source_offset: string }>(`SELECT event_id, source_offset::text FROM t_${p.id} WHERE k = 'k0'`);
+    const [sample] = await query<{ event_id: string; source_offset: string }>(
+      `SELECT event_id, source_offset::text FROM t_${p.id} WHERE k = 'k0'`,
+    );
     expect(sample!.event_id).toMatch(new RegExp(`^store-${p.id}:in\\.${p.id}:\\d:${sample!.source_offset}:0$`));
   });
 
@@ -61,7 +84,13 @@ describe('postgres sink', () => {
     await produceAll(await eventRecords(p.topic('in'), events));
     await start(p);
     const step = p.plan.steps[0]!;
-    const done = async () => (await query<{ n: string }>(`SELECT coalesce(sum(next_offset), 0) AS n FROM weir_offsets WHERE consumer_group = $1 AND topic = $2`, [step.group, p.topic('in')]))[0]!.n === String(events.length);
+    const done = async () =>
+      (
+        await query<{ n: string }>(`SELECT coalesce(sum(next_offset), 0) AS n FROM weir_offsets WHERE consumer_group = $1 AND topic = $2`, [
+          step.group,
+          p.topic('in'),
+        ])
+      )[0]!.n === String(events.length);
     await waitFor(done, { timeoutMs: 60_000, what: 'the first pass' });
     const before = await query(`SELECT * FROM t_${p.id} ORDER BY k`);
     await running!.stop();
@@ -79,11 +108,17 @@ describe('postgres sink', () => {
     await produceAll(await eventRecords(p.topic('in'), events));
     await start(p);
     const step = p.plan.steps[0]!;
-    const dlq = await waitFor(async () => {
-      const d = await readAll(step.retry.dlq);
-      return d.length >= 10 ? d : undefined;
-    }, { timeoutMs: 60_000, what: 'ten rejected rows in the DLQ' });
-    await waitFor(async () => (await query<{ n: string }>(`SELECT count(*) AS n FROM t_${p.id}`))[0]!.n === '190', { timeoutMs: 30_000, what: '190 rows' });
+    const dlq = await waitFor(
+      async () => {
+        const d = await readAll(step.retry.dlq);
+        return d.length >= 10 ? d : undefined;
+      },
+      { timeoutMs: 60_000, what: 'ten rejected rows in the DLQ' },
+    );
+    await waitFor(async () => (await query<{ n: string }>(`SELECT count(*) AS n FROM t_${p.id}`))[0]!.n === '190', {
+      timeoutMs: 30_000,
+      what: '190 rows',
+    });
     const h = Object.fromEntries(dlq[0]!.headers.map((x) => [x.key, x.value.toString()]));
     expect(h['weir.error.class']).toBe('ConstraintViolation');
     expect(h['weir.error.message']).toContain('no_thirteen');
@@ -94,15 +129,29 @@ describe('postgres sink', () => {
     const p = await createPipeline(sinkTopology({ partitions: 1 }));
     await createSinkTables(p);
     const step = p.plan.steps[0]!;
-    const sink = new PostgresSink(step, { connectionString: services().DATABASE_URL, schemaJson: schemaFile(p.root, step.readerSchema!).json });
+    const sink = new PostgresSink(step, {
+      connectionString: services().DATABASE_URL,
+      schemaJson: schemaFile(p.root, step.readerSchema!).json,
+    });
     await sink.open();
     try {
       const tp = { topic: p.topic('in'), partition: 0 };
       await sink.claim([tp]);
-      const record = (offset: number): SinkRecord => ({ key: 'k0', value: { id: `e${offset}`, key: 'k0', seq: offset + 1, payload: '' }, rawKey: Buffer.from('k0'), ...tp, offset, timestamp: Date.now(), eventId: `ev${offset}` });
+      const record = (offset: number): SinkRecord => ({
+        key: 'k0',
+        value: { id: `e${offset}`, key: 'k0', seq: offset + 1, payload: '' },
+        rawKey: Buffer.from('k0'),
+        ...tp,
+        offset,
+        timestamp: Date.now(),
+        eventId: `ev${offset}`,
+      });
       const tx = await sink.begin([record(0)], [{ ...tp, offset: 1 }]);
       // The backend dies between statements: pg reports it as an 'error' event on the idle client.
-      const [killed] = await query<{ n: string }>(`SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1`, [`weir:${step.name}`]);
+      const [killed] = await query<{ n: string }>(
+        `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1`,
+        [`weir:${step.name}`],
+      );
       expect(killed!.n).toBe('1');
       await new Promise((r) => setTimeout(r, 300));
       await expect(tx.commit()).rejects.toThrow();
@@ -147,7 +196,10 @@ describe('postgres sink under faults', { timeout: 400_000 }, () => {
     // one), the first restart always armed.
     const faultsUntil = Date.now() + 150_000;
     while (producing || pool.kills + selfKilled() < 6 || selfKilled() < 1 || terminated === 0) {
-      if (Date.now() > faultsUntil) throw new Error(`faults incomplete after 150 s: ${pool.kills} SIGKILL, ${selfKilled()} crash points, ${terminated} connections terminated\n${pool.dump()}`);
+      if (Date.now() > faultsUntil)
+        throw new Error(
+          `faults incomplete after 150 s: ${pool.kills} SIGKILL, ${selfKilled()} crash points, ${terminated} connections terminated\n${pool.dump()}`,
+        );
       await new Promise((r) => setTimeout(r, rnd.int(1_000, 2_500)));
       if (!pool.alive('a')) {
         armed = false; // it killed itself at its crash point
@@ -156,7 +208,10 @@ describe('postgres sink under faults', { timeout: 400_000 }, () => {
       }
       if (terminated === 0 || rnd.next() < 0.3) {
         // Cut the worker's database connections, mid-transaction when one is open.
-        const killed = await query<{ n: string }>(`SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1`, [`weir:store-${p.id}`]);
+        const killed = await query<{ n: string }>(
+          `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1`,
+          [`weir:store-${p.id}`],
+        );
         terminated += Number(killed[0]!.n);
         continue;
       }
@@ -169,12 +224,25 @@ describe('postgres sink under faults', { timeout: 400_000 }, () => {
     await pool.kill('a');
     pool.start('a');
     const step = p.plan.steps[0]!;
-    await waitFor(async () => (await query<{ n: string }>(`SELECT coalesce(sum(next_offset), 0) AS n FROM weir_offsets WHERE consumer_group = $1 AND topic = $2`, [step.group, p.topic('in')]))[0]!.n === String(events.length), { timeoutMs: 120_000, intervalMs: 500, what: 'Postgres offsets at the end' }).catch((err: Error) => {
+    await waitFor(
+      async () =>
+        (
+          await query<{ n: string }>(
+            `SELECT coalesce(sum(next_offset), 0) AS n FROM weir_offsets WHERE consumer_group = $1 AND topic = $2`,
+            [step.group, p.topic('in')],
+          )
+        )[0]!.n === String(events.length),
+      { timeoutMs: 120_000, intervalMs: 500, what: 'Postgres offsets at the end' },
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${pool.dump()}`);
     });
     const selfKills = pool.logged(/test crash point/).length;
-    const [applied] = await query<{ n: string; distinct: string }>(`SELECT count(*) AS n, count(DISTINCT event_id) AS distinct FROM applied_${p.id}`);
-    console.log(`kills: ${pool.kills} SIGKILL + ${selfKills} after the DB commit; ${terminated} connections terminated; ${applied!.n} applications`);
+    const [applied] = await query<{ n: string; distinct: string }>(
+      `SELECT count(*) AS n, count(DISTINCT event_id) AS distinct FROM applied_${p.id}`,
+    );
+    console.log(
+      `kills: ${pool.kills} SIGKILL + ${selfKills} after the DB commit; ${terminated} connections terminated; ${applied!.n} applications`,
+    );
     expect(pool.kills + selfKills).toBeGreaterThanOrEqual(5);
     expect(applied).toEqual({ n: String(events.length), distinct: String(events.length) });
     expect(terminated).toBeGreaterThan(0);

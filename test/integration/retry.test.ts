@@ -21,7 +21,15 @@ afterEach(async () => {
 });
 
 async function start(p: TestPipeline) {
-  running = await runSteps({ plan: p.plan, root: p.root, kafka: kafkaConnection('weir-retry-test'), registry: new RegistryClient(services().SCHEMA_REGISTRY_URL), logger: rootLogger().child({ test: p.id }), instanceId: 'test', sessionTimeoutMs: 6_000 });
+  running = await runSteps({
+    plan: p.plan,
+    root: p.root,
+    kafka: kafkaConnection('weir-retry-test'),
+    registry: new RegistryClient(services().SCHEMA_REGISTRY_URL),
+    logger: rootLogger().child({ test: p.id }),
+    instanceId: 'test',
+    sessionTimeoutMs: 6_000,
+  });
 }
 
 const ids = (events: Array<{ id: string }>) => new Set(events.map((e) => e.id));
@@ -35,10 +43,13 @@ describe('retry tiers', () => {
     attemptLog.length = 0;
     await produceAll(await eventRecords(p.topic('in'), events));
     await start(p);
-    const out = await waitFor(async () => {
-      const o = await decodeEvents(await readAll(p.topic('out')));
-      return o.length >= events.length ? o : undefined;
-    }, { timeoutMs: 60_000, what: 'all events in the output' });
+    const out = await waitFor(
+      async () => {
+        const o = await decodeEvents(await readAll(p.topic('out')));
+        return o.length >= events.length ? o : undefined;
+      },
+      { timeoutMs: 60_000, what: 'all events in the output' },
+    );
     expect(verifyOutput(out, events).missing).toEqual([]);
     expect(verifyOutput(out, events).duplicates).toEqual([]);
     const byId = new Map(out.map((o) => [o.id, o.payload]));
@@ -53,7 +64,9 @@ describe('retry tiers', () => {
       lateness.push(a2! - a1! - 1_000, a3! - a2! - 2_000);
     }
     lateness.sort((a, b) => a - b);
-    console.log(`retry lateness over ${lateness.length} attempts: p50 ${lateness[Math.floor(lateness.length / 2)]} ms, p99 ${lateness[Math.floor(lateness.length * 0.99)]} ms, max ${lateness.at(-1)} ms`);
+    console.log(
+      `retry lateness over ${lateness.length} attempts: p50 ${lateness[Math.floor(lateness.length / 2)]} ms, p99 ${lateness[Math.floor(lateness.length * 0.99)]} ms, max ${lateness.at(-1)} ms`,
+    );
     const metricsText = await metricsRegistry.metrics();
     expect(metricsText).toMatch(new RegExp(`weir_retry_lateness_seconds_count\\{step="step-${p.id}",tier="0"\\} ${flaky.length}`));
     expect(metricsText).not.toMatch(new RegExp(`weir_retry_early_total\\{step="step-${p.id}"`));
@@ -66,10 +79,13 @@ describe('retry tiers', () => {
     const records = await eventRecords(p.topic('in'), events);
     await produceAll(records.map((r, i) => ({ ...r, headers: [{ key: 'source', value: Buffer.from(`test-${i}`) }] })));
     await start(p);
-    const dlq = await waitFor(async () => {
-      const d = await readAll(p.plan.steps[0]!.retry.dlq);
-      return d.length >= 3 ? d : undefined;
-    }, { timeoutMs: 30_000, what: 'three DLQ records' });
+    const dlq = await waitFor(
+      async () => {
+        const d = await readAll(p.plan.steps[0]!.retry.dlq);
+        return d.length >= 3 ? d : undefined;
+      },
+      { timeoutMs: 30_000, what: 'three DLQ records' },
+    );
     await waitForGroupCaughtUp(p.plan.steps[0]!.group, p.topic('in'));
     const h = (r: (typeof dlq)[number]) => Object.fromEntries(r.headers.map((x) => [x.key, x.value.toString()]));
     const byId = new Map(dlq.map((r) => [(h(r)['weir.origin.offset'] ?? '') + h(r)['weir.origin.partition'], r]));
@@ -81,30 +97,56 @@ describe('retry tiers', () => {
       expect(r.key?.toString()).toBe(original.key);
       // The original header, and each weir header exactly once: replaced per hop, never appended.
       expect(r.headers.filter((x) => x.key === 'weir.attempt')).toHaveLength(1);
-      expect(Object.keys(headers).sort()).toEqual(['source', 'weir.attempt', 'weir.error.class', 'weir.error.message', 'weir.error.stack.hash', 'weir.failure.first', 'weir.failure.last', 'weir.group', 'weir.origin.offset', 'weir.origin.partition', 'weir.origin.timestamp', 'weir.origin.topic', 'weir.step'].sort());
+      expect(Object.keys(headers).sort()).toEqual(
+        [
+          'source',
+          'weir.attempt',
+          'weir.error.class',
+          'weir.error.message',
+          'weir.error.stack.hash',
+          'weir.failure.first',
+          'weir.failure.last',
+          'weir.group',
+          'weir.origin.offset',
+          'weir.origin.partition',
+          'weir.origin.timestamp',
+          'weir.origin.topic',
+          'weir.step',
+        ].sort(),
+      );
     }
     const classes = dlq.map((r) => `${h(r)['weir.error.class']}@${h(r)['weir.attempt']}`).sort();
     expect(classes).toEqual(['NonRetryableError@1', 'NonRetryableError@1', 'RetryableError@3']);
     const exhausted = dlq.find((r) => h(r)['weir.error.class'] === 'RetryableError')!;
     expect(Number(h(exhausted)['weir.failure.last'])).toBeGreaterThanOrEqual(Number(h(exhausted)['weir.failure.first']) + 1_500);
     const out = await decodeEvents(await readAll(p.topic('out')));
-    expect(verifyOutput(out, events.filter((e) => !['e3', 'e4', 'e10'].includes(e.id)))).toEqual(CLEAN);
+    expect(
+      verifyOutput(
+        out,
+        events.filter((e) => !['e3', 'e4', 'e10'].includes(e.id)),
+      ),
+    ).toEqual(CLEAN);
     expect([...ids(out)].filter((id) => ['e3', 'e4', 'e10'].includes(id))).toEqual([]);
   });
 });
 
 describe('ordered retries', () => {
   const scenario = async (preserveKeyOrder: boolean) => {
-    const p = await createPipeline(transformTopology({ partitions: 2, transform: 'flaky', retry: `{ delays: [1s], preserveKeyOrder: ${preserveKeyOrder} }` }));
+    const p = await createPipeline(
+      transformTopology({ partitions: 2, transform: 'flaky', retry: `{ delays: [1s], preserveKeyOrder: ${preserveKeyOrder} }` }),
+    );
     const events = makeEvents(200, 10); // 20 records per key
     const flaky = events.filter((e) => e.seq === 3 || e.seq === 11).map((e) => e.id); // fail once
     Object.assign(process.env, { FLAKY_IDS: flaky.join(','), FLAKY_ATTEMPTS: '1' });
     await produceAll(await eventRecords(p.topic('in'), events));
     await start(p);
-    const out = await waitFor(async () => {
-      const o = await decodeEvents(await readAll(p.topic('out')));
-      return o.length >= events.length ? o : undefined;
-    }, { timeoutMs: 60_000, what: 'all events out' });
+    const out = await waitFor(
+      async () => {
+        const o = await decodeEvents(await readAll(p.topic('out')));
+        return o.length >= events.length ? o : undefined;
+      },
+      { timeoutMs: 60_000, what: 'all events out' },
+    );
     await running!.stop();
     running = undefined;
     return { p, verdict: verifyOutput(out, events) };
@@ -154,14 +196,22 @@ describe('retries under SIGKILL', { timeout: 300_000 }, () => {
     pool.start('a');
     pool.start('b');
     const expectedOut = events.filter((e) => !permanent.includes(e.id));
-    const out = await waitFor(async () => {
-      const o = await decodeEvents(await readAll(p.topic('out')));
-      return o.length >= expectedOut.length ? o : undefined;
-    }, { timeoutMs: 120_000, intervalMs: 1_000, what: 'every retried event out' }).catch((err: Error) => {
+    const out = await waitFor(
+      async () => {
+        const o = await decodeEvents(await readAll(p.topic('out')));
+        return o.length >= expectedOut.length ? o : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 1_000, what: 'every retried event out' },
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${pool.dump()}`);
     });
     const dlq = await readAll(p.plan.steps[0]!.retry.dlq);
-    const dlqOrigins = dlq.map((r) => r.headers.find((h) => h.key === 'weir.origin.partition')!.value.toString() + ':' + r.headers.find((h) => h.key === 'weir.origin.offset')!.value.toString());
+    const dlqOrigins = dlq.map(
+      (r) =>
+        r.headers.find((h) => h.key === 'weir.origin.partition')!.value.toString() +
+        ':' +
+        r.headers.find((h) => h.key === 'weir.origin.offset')!.value.toString(),
+    );
     const dlqIds = (await decodeEvents(dlq)).map((e) => e.id);
     console.log(`kills ${pool.kills}; output ${out.length}, DLQ ${dlq.length}, retried ${flaky.length}`);
     expect(verifyOutput(out, expectedOut)).toEqual(CLEAN);

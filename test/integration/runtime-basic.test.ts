@@ -48,7 +48,11 @@ describe('step worker', () => {
     const events = makeEvents(50, 5);
     const good = await eventRecords(p.topic('in'), events);
     const garbage = Buffer.from('this is not avro', 'utf8');
-    await produceAll([...good.slice(0, 25), { topic: p.topic('in'), key: 'k0', value: garbage, headers: [{ key: 'origin', value: Buffer.from('test') }] }, ...good.slice(25)]);
+    await produceAll([
+      ...good.slice(0, 25),
+      { topic: p.topic('in'), key: 'k0', value: garbage, headers: [{ key: 'origin', value: Buffer.from('test') }] },
+      ...good.slice(25),
+    ]);
     await start(p);
     await waitForGroupCaughtUp(p.plan.steps[0]!.group, p.topic('in'));
     expect(verifyOutput(await decodeEvents(await readAll(p.topic('out'))), events)).toEqual(CLEAN);
@@ -57,7 +61,14 @@ describe('step worker', () => {
     expect(dlq[0]!.value).toEqual(garbage);
     expect(dlq[0]!.key?.toString()).toBe('k0');
     const headers = Object.fromEntries(dlq[0]!.headers.map((h) => [h.key, h.value.toString()]));
-    expect(headers).toMatchObject({ origin: 'test', 'weir.origin.topic': p.topic('in'), 'weir.origin.offset': '25', 'weir.error.class': 'DeserializationError', 'weir.attempt': '1', 'weir.step': `step-${p.id}` });
+    expect(headers).toMatchObject({
+      origin: 'test',
+      'weir.origin.topic': p.topic('in'),
+      'weir.origin.offset': '25',
+      'weir.error.class': 'DeserializationError',
+      'weir.attempt': '1',
+      'weir.step': `step-${p.id}`,
+    });
   });
 });
 
@@ -90,19 +101,38 @@ steps:
     await start(p);
     for (const s of p.plan.steps) await waitForGroupCaughtUp(s.group, p.topic('in'));
     const even = await decodeEvents(await readAll(p.topic('even')));
-    expect(verifyOutput(even, events.filter((e) => e.seq % 2 === 0))).toEqual(CLEAN);
+    expect(
+      verifyOutput(
+        even,
+        events.filter((e) => e.seq % 2 === 0),
+      ),
+    ).toEqual(CLEAN);
     expect(even).toHaveLength(50);
-    const mapped = (await readAll(p.topic('mapped'))).map((r) => JSON.parse(r.value!.toString()) as { id: string; double: number; tag: string });
+    const mapped = (await readAll(p.topic('mapped'))).map(
+      (r) => JSON.parse(r.value!.toString()) as { id: string; double: number; tag: string },
+    );
     expect(mapped).toHaveLength(100);
     expect(mapped.find((m) => m.id === 'e11')).toEqual({ id: 'e11', double: 4, tag: 'k=k1' });
     const low = await decodeEvents(await readAll(p.topic('low')));
     const high = await decodeEvents(await readAll(p.topic('high')));
-    expect(verifyOutput(low, events.filter((e) => e.seq <= 5))).toEqual(CLEAN);
-    expect(verifyOutput(high, events.filter((e) => e.seq > 5))).toEqual(CLEAN);
+    expect(
+      verifyOutput(
+        low,
+        events.filter((e) => e.seq <= 5),
+      ),
+    ).toEqual(CLEAN);
+    expect(
+      verifyOutput(
+        high,
+        events.filter((e) => e.seq > 5),
+      ),
+    ).toEqual(CLEAN);
   });
 
   it('key ordering runs keys concurrently and keeps each key in order', async () => {
-    const p = await createPipeline(transformTopology({ partitions: 1, transform: 'slow', extra: '    ordering: key\n    concurrency: 16\n' }));
+    const p = await createPipeline(
+      transformTopology({ partitions: 1, transform: 'slow', extra: '    ordering: key\n    concurrency: 16\n' }),
+    );
     process.env.SLOW_MS = '20';
     const events = makeEvents(400, 16);
     await produceAll(await eventRecords(p.topic('in'), events));

@@ -13,11 +13,20 @@ import { seededRandom, WorkerPool } from '../helpers/workers.ts';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const topology = transformTopology({ partitions: 3, transform: 'slow', batch: '{ records: 100, time: 50ms }' });
 
-async function outcome(p: TestPipeline, events: ReturnType<typeof makeEvents>, pool: WorkerPool, until: 'group-caught-up' | 'all-ids-out' = 'group-caught-up'): Promise<{ verdict: Verdict; committed: number; uncommitted: number }> {
+async function outcome(
+  p: TestPipeline,
+  events: ReturnType<typeof makeEvents>,
+  pool: WorkerPool,
+  until: 'group-caught-up' | 'all-ids-out' = 'group-caught-up',
+): Promise<{ verdict: Verdict; committed: number; uncommitted: number }> {
   const done =
     until === 'group-caught-up'
       ? waitForGroupCaughtUp(p.plan.steps[0]!.group, p.topic('in'), 120_000)
-      : waitFor(async () => verifyOutput(await decodeEvents(await readAll(p.topic('out'))), events).missing.length === 0, { timeoutMs: 120_000, intervalMs: 1_000, what: 'every id in the output' });
+      : waitFor(async () => verifyOutput(await decodeEvents(await readAll(p.topic('out'))), events).missing.length === 0, {
+          timeoutMs: 120_000,
+          intervalMs: 1_000,
+          what: 'every id in the output',
+        });
   await done.catch((err: Error) => {
     throw new Error(`${err.message}\n${pool.dump()}`);
   });
@@ -53,7 +62,8 @@ describe('exactly-once under faults (weir run processes)', { timeout: 400_000 },
     const selfKilled = () => pool.logged(/test crash point/).length;
     const faultsUntil = Date.now() + 150_000;
     while (producing || pool.kills + selfKilled() < 6 || selfKilled() < 2) {
-      if (Date.now() > faultsUntil) throw new Error(`faults incomplete after 150 s: ${pool.kills} SIGKILL, ${selfKilled()} crash points\n${pool.dump()}`);
+      if (Date.now() > faultsUntil)
+        throw new Error(`faults incomplete after 150 s: ${pool.kills} SIGKILL, ${selfKilled()} crash points\n${pool.dump()}`);
       await sleep(rnd.int(1_500, 3_500));
       for (const slot of ['a', 'b']) if (!pool.alive(slot)) restart(slot);
       const victims = ['a', 'b'].filter((slot) => !producing || !armed.has(slot));
@@ -71,7 +81,9 @@ describe('exactly-once under faults (weir run processes)', { timeout: 400_000 },
     pool.start('b');
     const { verdict, committed, uncommitted } = await outcome(p, events, pool);
     const selfKills = selfKilled();
-    console.log(`kills: ${pool.kills} SIGKILL + ${selfKills} at crash points; output ${committed} committed, ${uncommitted - committed} aborted`);
+    console.log(
+      `kills: ${pool.kills} SIGKILL + ${selfKills} at crash points; output ${committed} committed, ${uncommitted - committed} aborted`,
+    );
     expect(await pool.stopAll()).toEqual([0, 0]);
     expect(verdict).toEqual(CLEAN);
     expect(committed).toBe(events.length);
@@ -119,20 +131,32 @@ describe('exactly-once under faults (weir run processes)', { timeout: 400_000 },
       }
     }
     // …must be assigned to b after the session timeout expelled the zombie.
-    const takenOver = () => pool.processes.get('b')!.logs.filter((l) => l.msg === 'assigned' && (l.time as number) > frozenAt).flatMap((l) => l.partitions as number[]);
-    await waitFor(() => [...held].every((tp) => takenOver().includes(tp)), { timeoutMs: 60_000, what: `b to take over partitions ${[...held].join(', ')}` }).catch((err: Error) => {
+    const takenOver = () =>
+      pool.processes
+        .get('b')!
+        .logs.filter((l) => l.msg === 'assigned' && (l.time as number) > frozenAt)
+        .flatMap((l) => l.partitions as number[]);
+    await waitFor(() => [...held].every((tp) => takenOver().includes(tp)), {
+      timeoutMs: 60_000,
+      what: `b to take over partitions ${[...held].join(', ')}`,
+    }).catch((err: Error) => {
       throw new Error(`${err.message}\n${pool.dump(40)}`);
     });
     await sleep(2_000);
     zombie.proc.kill('SIGCONT');
     await feed;
     // Thawed, the zombie learns it lost its membership (or is fenced on its next transaction).
-    await waitFor(() => zombie.logs.some((l) => l.lost === true || /fenced/.test(String(l.msg))), { timeoutMs: 60_000, what: 'the zombie to notice' }).catch((err: Error) => {
+    await waitFor(() => zombie.logs.some((l) => l.lost === true || /fenced/.test(String(l.msg))), {
+      timeoutMs: 60_000,
+      what: 'the zombie to notice',
+    }).catch((err: Error) => {
       throw new Error(`${err.message}\n${pool.dump(40)}`);
     });
     const { verdict, committed } = await outcome(p, events, pool);
     const after = zombie.logs.filter((l) => /fenced|revoked|aborted|committed/.test(String(l.msg)));
-    console.log(`zombie after SIGCONT: ${after.map((l) => `${l.msg}${l.reason ? ` (${String(l.reason)})` : ''}${l.lost ? ' lost' : ''}`).join('; ')}`);
+    console.log(
+      `zombie after SIGCONT: ${after.map((l) => `${l.msg}${l.reason ? ` (${String(l.reason)})` : ''}${l.lost ? ' lost' : ''}`).join('; ')}`,
+    );
     expect(verdict).toEqual(CLEAN);
     expect(committed).toBe(events.length);
     expect(after.some((l) => l.lost === true || /fenced/.test(String(l.msg)))).toBe(true);
@@ -140,7 +164,11 @@ describe('exactly-once under faults (weir run processes)', { timeout: 400_000 },
   });
 
   describe('self-check: the harness sees duplicates when exactly-once is broken', () => {
-    const crashOnce = async (env: Record<string, string>, args: string[] = [], until: 'group-caught-up' | 'all-ids-out' = 'group-caught-up') => {
+    const crashOnce = async (
+      env: Record<string, string>,
+      args: string[] = [],
+      until: 'group-caught-up' | 'all-ids-out' = 'group-caught-up',
+    ) => {
       const p = await createPipeline(topology);
       const events = makeEvents(3_000, 20);
       const pool = new WorkerPool(p, { env: { SLOW_MS: '1', ...env }, args });

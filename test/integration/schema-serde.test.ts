@@ -10,7 +10,15 @@ import { produceAll, readAll, testTopics } from '../helpers/kafka.ts';
 import { services, uniqueName } from '../helpers/services.ts';
 
 const topic = testTopics();
-const V1 = { type: 'record', name: 'Order', namespace: 'serde.test', fields: [{ name: 'id', type: 'string' }, { name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 2 } }] };
+const V1 = {
+  type: 'record',
+  name: 'Order',
+  namespace: 'serde.test',
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 2 } },
+  ],
+};
 const V2 = { ...V1, fields: [...V1.fields, { name: 'channel', type: 'string', default: 'web' }] };
 
 describe('Avro serde with the registry', () => {
@@ -24,19 +32,35 @@ describe('Avro serde with the registry', () => {
     await produceAll([{ topic: t, key: 'a', value: encodeAvro(avroType(V1), id1, { id: 'o-1', amount: '10.50' }, subject) }]);
     const id2 = await registry().register(subject, JSON.stringify(V2)); // BACKWARD (global default) accepts it
     expect(id2).not.toBe(id1);
-    await produceAll([{ topic: t, key: 'b', value: encodeAvro(avroType(V2), id2, { id: 'o-2', amount: '-3.25', channel: 'app' }, subject) }]);
+    await produceAll([
+      { topic: t, key: 'b', value: encodeAvro(avroType(V2), id2, { id: 'o-2', amount: '-3.25', channel: 'app' }, subject) },
+    ]);
 
     const records = await readAll(t);
     await serde.prepare(records.map((r) => r.value));
     const asV2 = records.map((r) => serde.decode(r.value, avroType(V2)));
     const asV1 = records.map((r) => serde.decode(r.value, avroType(V1)));
-    expect(asV2).toEqual([{ id: 'o-1', amount: '10.50', channel: 'web' }, { id: 'o-2', amount: '-3.25', channel: 'app' }]);
-    expect(asV1).toEqual([{ id: 'o-1', amount: '10.50' }, { id: 'o-2', amount: '-3.25' }]);
+    expect(asV2).toEqual([
+      { id: 'o-1', amount: '10.50', channel: 'web' },
+      { id: 'o-2', amount: '-3.25', channel: 'app' },
+    ]);
+    expect(asV1).toEqual([
+      { id: 'o-1', amount: '10.50' },
+      { id: 'o-2', amount: '-3.25' },
+    ]);
   });
 
   it('interoperates with @kafkajs/confluent-schema-registry both ways', async () => {
     const subject = `${uniqueName('interop')}-value`;
-    const plain = { type: 'record', name: 'Ping', namespace: 'serde.test', fields: [{ name: 'n', type: 'long' }, { name: 's', type: ['null', 'string'], default: null }] };
+    const plain = {
+      type: 'record',
+      name: 'Ping',
+      namespace: 'serde.test',
+      fields: [
+        { name: 'n', type: 'long' },
+        { name: 's', type: ['null', 'string'], default: null },
+      ],
+    };
     const id = await registry().register(subject, JSON.stringify(plain));
     const theirs = new SchemaRegistry({ host: services().SCHEMA_REGISTRY_URL });
     const ours = encodeAvro(avroType(plain), id, { n: 7, s: 'x' }, subject);
@@ -70,7 +94,14 @@ describe('Avro serde with the registry', () => {
   });
 
   it('a value that does not match its schema names the field path and the expected type', () => {
-    const type = avroType({ type: 'record', name: 'Order', fields: [{ name: 'id', type: 'string' }, { name: 'items', type: { type: 'array', items: { type: 'record', name: 'Item', fields: [{ name: 'qty', type: 'int' }] } } }] });
+    const type = avroType({
+      type: 'record',
+      name: 'Order',
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'items', type: { type: 'array', items: { type: 'record', name: 'Item', fields: [{ name: 'qty', type: 'int' }] } } },
+      ],
+    });
     try {
       encodeAvro(type, 1, { id: 'o', items: [{ qty: 1 }, { qty: 'two' }] }, 'orders-value');
       expect.unreachable();

@@ -16,7 +16,13 @@ function securedEnv(password: string): Record<string, string> {
   const s = scram();
   const file = join(mkdtempSync(join(tmpdir(), 'weir-secret-')), 'kafka-password');
   writeFileSync(file, `${password}\n`);
-  return { KAFKA_BOOTSTRAP_SERVERS: s.bootstrap, KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT', KAFKA_SASL_MECHANISM: s.mechanism, KAFKA_SASL_USERNAME: s.username, KAFKA_SASL_PASSWORD_FILE: file };
+  return {
+    KAFKA_BOOTSTRAP_SERVERS: s.bootstrap,
+    KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
+    KAFKA_SASL_MECHANISM: s.mechanism,
+    KAFKA_SASL_USERNAME: s.username,
+    KAFKA_SASL_PASSWORD_FILE: file,
+  };
 }
 
 async function cli(env: Record<string, string>, ...argv: string[]) {
@@ -47,7 +53,13 @@ describe('a SASL/SCRAM cluster', { timeout: 180_000 }, () => {
     await waitForGroupCaughtUp(`weir.t${p.id}.step-${p.id}`, `in.${p.id}`);
     expect(verifyOutput(await decodeEvents(await readAll(`out.${p.id}`)), events)).toEqual(CLEAN);
     expect(await pool.stopAll()).toEqual([0]);
-    const outputs = [deployed.out, deployed.err, (await cli(env, 'plan', p.file)).out, (await cli(env, 'env')).out, JSON.stringify(pool.history.flatMap((w) => w.logs))];
+    const outputs = [
+      deployed.out,
+      deployed.err,
+      (await cli(env, 'plan', p.file)).out,
+      (await cli(env, 'env')).out,
+      JSON.stringify(pool.history.flatMap((w) => w.logs)),
+    ];
     for (const text of outputs) expect(text).not.toContain(scram().password);
   });
 

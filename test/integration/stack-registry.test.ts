@@ -24,10 +24,14 @@ describe('schema registry round trip (ccompat v7)', () => {
   it('BACKWARD (the global default) rejects a new field without a default', async () => {
     const subject = `${uniqueName('orders')}-value`;
     await registry().register({ type: SchemaType.AVRO, schema: order([ID]) }, { subject });
-    await expect(registry().register({ type: SchemaType.AVRO, schema: order([ID, AMOUNT]) }, { subject })).rejects.toThrow(/409|incompatible/i);
+    await expect(registry().register({ type: SchemaType.AVRO, schema: order([ID, AMOUNT]) }, { subject })).rejects.toThrow(
+      /409|incompatible/i,
+    );
     // The compatible variant of the same change is accepted.
     const withDefault = { ...AMOUNT, default: 0 };
-    await expect(registry().register({ type: SchemaType.AVRO, schema: order([ID, withDefault]) }, { subject })).resolves.toHaveProperty('id');
+    await expect(registry().register({ type: SchemaType.AVRO, schema: order([ID, withDefault]) }, { subject })).resolves.toHaveProperty(
+      'id',
+    );
   });
 
   it('FORWARD rejects removing a field that has no default', async () => {

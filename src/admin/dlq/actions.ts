@@ -57,8 +57,18 @@ function ledger(step: PlannedStep, e: DlqEntry, action: 'redriven' | 'purged', t
   return { topic: step.retry.dlqHandled, key: ledgerKey(e.record), value: Buffer.from(JSON.stringify(value)) };
 }
 
-async function inTransactions(opts: ActionOptions, entries: DlqEntry[], recordsOf: (e: DlqEntry) => OutboundRecord[], audit: OutboundRecord, pace?: (n: number) => Promise<void>): Promise<void> {
-  const producer = await KafkaProducer.connect(opts.kafka, { name: 'dlq-tool', transactionalId: `weir.dlq.${opts.step.name}`, transactionTimeoutMs: 60_000 });
+async function inTransactions(
+  opts: ActionOptions,
+  entries: DlqEntry[],
+  recordsOf: (e: DlqEntry) => OutboundRecord[],
+  audit: OutboundRecord,
+  pace?: (n: number) => Promise<void>,
+): Promise<void> {
+  const producer = await KafkaProducer.connect(opts.kafka, {
+    name: 'dlq-tool',
+    transactionalId: `weir.dlq.${opts.step.name}`,
+    transactionTimeoutMs: 60_000,
+  });
   try {
     await producer.initTransactions(30_000);
     const size = opts.batchSize ?? 500;
@@ -93,7 +103,11 @@ export async function redrive(opts: RedriveOptions): Promise<ActionResult> {
       }
     : undefined;
   const now = Date.now();
-  const audit = auditRecord({ action: 'dlq-redrive', step: opts.step.name, details: { filter: opts.filter, target: topic, records: eligible.length, skippedByLoopGuard: result.skipped } });
+  const audit = auditRecord({
+    action: 'dlq-redrive',
+    step: opts.step.name,
+    details: { filter: opts.filter, target: topic, records: eligible.length, skippedByLoopGuard: result.skipped },
+  });
   await inTransactions(opts, eligible, (e) => [redriven(opts.step, e, topic, now), ledger(opts.step, e, 'redriven', topic)], audit, pace);
   return { ...result, done: eligible.length };
 }

@@ -19,10 +19,26 @@ export interface SubjectVerdict {
   note?: string;
 }
 
-function verdict(s: PlannedSubject, candidate: AvroType, previous: Array<{ label: string; type: AvroType }>, against: string): SubjectVerdict {
+function verdict(
+  s: PlannedSubject,
+  candidate: AvroType,
+  previous: Array<{ label: string; type: AvroType }>,
+  against: string,
+): SubjectVerdict {
   const level = s.compatibility as CompatibilityLevel;
-  const problems = levelProblems(level, candidate, previous.map((p) => p.type)).map((p) => ({ against: previous[p.against]!.label, message: p.message }));
-  return { subject: s.subject, schema: s.schema, level, status: problems.length ? 'incompatible' : 'compatible', against, problems: dedupe(problems) };
+  const problems = levelProblems(
+    level,
+    candidate,
+    previous.map((p) => p.type),
+  ).map((p) => ({ against: previous[p.against]!.label, message: p.message }));
+  return {
+    subject: s.subject,
+    schema: s.schema,
+    level,
+    status: problems.length ? 'incompatible' : 'compatible',
+    against,
+    problems: dedupe(problems),
+  };
 }
 
 function dedupe<T>(items: T[]): T[] {
@@ -34,7 +50,12 @@ export async function checkWithRegistry(plan: Plan, root: string, registry: Regi
   const out: SubjectVerdict[] = [];
   for (const s of plan.subjects) {
     const local = schemaFile(root, s.schema);
-    const base = { subject: s.subject, schema: s.schema, level: s.compatibility as CompatibilityLevel, against: `registry ${registry.url}` };
+    const base = {
+      subject: s.subject,
+      schema: s.schema,
+      level: s.compatibility as CompatibilityLevel,
+      against: `registry ${registry.url}`,
+    };
     const versions = await registry.versions(s.subject);
     if (versions.length === 0) {
       out.push({ ...base, status: 'new', problems: [] });
@@ -46,7 +67,9 @@ export async function checkWithRegistry(plan: Plan, root: string, registry: Regi
       continue;
     }
     const wanted = s.compatibility.endsWith('_TRANSITIVE') ? versions : versions.slice(-1);
-    const previous = await Promise.all(wanted.map(async (v) => ({ label: `version ${v}`, type: avroType(JSON.parse((await registry.version(s.subject, v)).schema)) })));
+    const previous = await Promise.all(
+      wanted.map(async (v) => ({ label: `version ${v}`, type: avroType(JSON.parse((await registry.version(s.subject, v)).schema)) })),
+    );
     const v = verdict(s, local.type, previous, base.against);
     // The registry's own verdict, under the level it has now, is authoritative when the levels agree.
     const registryLevel = (await registry.subjectCompatibility(s.subject)) ?? (await registry.globalCompatibility());
@@ -77,10 +100,18 @@ export function checkWithGit(plan: Plan, root: string, git: GitSource): SubjectV
     const base = { subject: s.subject, schema: s.schema, level: s.compatibility as CompatibilityLevel, against };
     const oldRef = oldTopics.get(s.topic)?.[s.part] as { format: string; schema?: string } | undefined;
     const oldPath = oldRef?.format === 'avro' ? oldRef.schema! : undefined;
-    const texts = oldPath ? (s.compatibility.endsWith('_TRANSITIVE') ? git.history(oldPath, root) : [git.read(oldPath, root)].filter((t): t is string => t !== undefined)) : [];
+    const texts = oldPath
+      ? s.compatibility.endsWith('_TRANSITIVE')
+        ? git.history(oldPath, root)
+        : [git.read(oldPath, root)].filter((t): t is string => t !== undefined)
+      : [];
     if (texts.length === 0) return { ...base, status: 'new' as const, problems: [] };
-    const previous = texts.map((t, i) => ({ label: `${oldPath}@${git.ref}${texts.length > 1 ? ` (version ${i + 1} of ${texts.length})` : ''}`, type: parseAvroSchema(t, oldPath!).type }));
-    if (parseAvroSchema(texts.at(-1)!, oldPath!).canonical === local.canonical) return { ...base, status: 'unchanged' as const, problems: [] };
+    const previous = texts.map((t, i) => ({
+      label: `${oldPath}@${git.ref}${texts.length > 1 ? ` (version ${i + 1} of ${texts.length})` : ''}`,
+      type: parseAvroSchema(t, oldPath!).type,
+    }));
+    if (parseAvroSchema(texts.at(-1)!, oldPath!).canonical === local.canonical)
+      return { ...base, status: 'unchanged' as const, problems: [] };
     return verdict(s, local.type, previous, against);
   });
 }

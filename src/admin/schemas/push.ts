@@ -29,7 +29,12 @@ async function explainRejection(registry: RegistryClient, subject: string, text:
   return problems.length ? problems.map((p) => explainIssue(p.issue, p.direction)).join('; ') : 'the registry rejected it';
 }
 
-export async function pushSchemas(plan: Plan, root: string, registry: RegistryClient, opts: { dryRun?: boolean } = {}): Promise<PushResult[]> {
+export async function pushSchemas(
+  plan: Plan,
+  root: string,
+  registry: RegistryClient,
+  opts: { dryRun?: boolean } = {},
+): Promise<PushResult[]> {
   const results: PushResult[] = [];
   for (const s of plan.subjects) {
     const changes: PushChange[] = [];
@@ -56,7 +61,11 @@ export async function pushSchemas(plan: Plan, root: string, registry: RegistryCl
       results.push({ subject: s.subject, changes, upToDate: false, id, ...(registered ? { version: registered.version } : {}) });
     } catch (err) {
       if (!(err instanceof RegistryError && err.status === 409)) throw err;
-      changes.push({ subject: s.subject, action: 'rejected', detail: `incompatible under ${s.compatibility}: ${await explainRejection(registry, s.subject, local.text, s.compatibility)}` });
+      changes.push({
+        subject: s.subject,
+        action: 'rejected',
+        detail: `incompatible under ${s.compatibility}: ${await explainRejection(registry, s.subject, local.text, s.compatibility)}`,
+      });
       results.push({ subject: s.subject, changes, upToDate: false });
     }
   }

@@ -4,7 +4,14 @@ import { JSON_OPTION, type Command } from '../command.ts';
 import { databaseUrl, kafka, registry } from '../connections.ts';
 import { compileFiles, FILES_ARG, planOrReport } from '../topology-input.ts';
 
-const SIGN = { 'create-topic': '+ topic', 'set-config': '~ config', 'add-partitions': '+ partitions', 'set-compatibility': '~ compatibility', 'register-schema': '+ schema', 'create-table': '+ table' } as const;
+const SIGN = {
+  'create-topic': '+ topic',
+  'set-config': '~ config',
+  'add-partitions': '+ partitions',
+  'set-compatibility': '~ compatibility',
+  'register-schema': '+ schema',
+  'create-table': '+ table',
+} as const;
 
 function render(diff: DeployDiff, dryRun: boolean): string[] {
   const lines: string[] = [];
@@ -23,7 +30,11 @@ export const deployCommand: Command = {
   summary: 'create or update topics (with retry tiers and DLQs), schemas, compatibility levels and sink tables',
   options: [
     { name: 'dry-run', type: 'boolean', description: 'show the changes, make none' },
-    { name: 'allow-repartition', type: 'boolean', description: 'allow adding partitions to keyed topics (breaks per-key order of records in flight)' },
+    {
+      name: 'allow-repartition',
+      type: 'boolean',
+      description: 'allow adding partitions to keyed topics (breaks per-key order of records in flight)',
+    },
     JSON_OPTION,
   ],
   positionals: [FILES_ARG],
@@ -38,10 +49,18 @@ export const deployCommand: Command = {
     const dryRun = Boolean(args.options['dry-run']);
     const refused = diff.refusals.length > 0;
     if (!dryRun && !refused && diff.changes.length > 0) await applyDeploy(plan, compiled.root, deps, diff);
-    if (args.options.json) io.out(JSON.stringify({ dryRun, applied: !dryRun && !refused && diff.changes.length > 0, upToDate: diff.changes.length === 0 && !refused, ...diff }, null, 2));
+    if (args.options.json)
+      io.out(
+        JSON.stringify(
+          { dryRun, applied: !dryRun && !refused && diff.changes.length > 0, upToDate: diff.changes.length === 0 && !refused, ...diff },
+          null,
+          2,
+        ),
+      );
     else {
       for (const line of render(diff, dryRun)) io.out(line);
-      if (!dryRun && !refused && diff.changes.length > 0) io.out(`applied ${diff.changes.length} change${diff.changes.length === 1 ? '' : 's'}`);
+      if (!dryRun && !refused && diff.changes.length > 0)
+        io.out(`applied ${diff.changes.length} change${diff.changes.length === 1 ? '' : 's'}`);
       if (refused) io.out('nothing was applied');
     }
     return refused ? 1 : 0;

@@ -15,7 +15,12 @@ import { compileFiles, FILES_ARG, planOrReport } from '../topology-input.ts';
 const STEP: OptionSpec = { name: 'step', type: 'string', short: 's', description: 'the step whose DLQ to use', value: '<name>' };
 const FILTERS: OptionSpec[] = [
   { name: 'key', type: 'string', description: 'only records with this key', value: '<key>' },
-  { name: 'since', type: 'string', description: 'only records that entered the DLQ at/after this time (ISO time, or an age like 2h)', value: '<time>' },
+  {
+    name: 'since',
+    type: 'string',
+    description: 'only records that entered the DLQ at/after this time (ISO time, or an age like 2h)',
+    value: '<time>',
+  },
   { name: 'until', type: 'string', description: 'only records that entered the DLQ at/before this time', value: '<time>' },
   { name: 'error-class', type: 'string', description: 'only records that failed with this error class', value: '<class>' },
   { name: 'message', type: 'string', description: 'only records whose error message contains this text', value: '<text>' },
@@ -68,7 +73,11 @@ export const dlqListCommand: Command = {
     const stats = [];
     for (const step of plan.steps) stats.push(dlqStats(step, await readDlq(kafka(), step)));
     if (args.options.json) io.out(JSON.stringify(stats, null, 2));
-    else for (const s of stats) io.out(`${s.step.padEnd(20)} ${s.topic.padEnd(40)} waiting ${String(s.depth).padStart(6)}  oldest ${age(s.oldestAgeMs).padStart(6)}  ${s.byError[0] ? `top: ${s.byError[0].errorClass} ×${s.byError[0].count}` : ''}`);
+    else
+      for (const s of stats)
+        io.out(
+          `${s.step.padEnd(20)} ${s.topic.padEnd(40)} waiting ${String(s.depth).padStart(6)}  oldest ${age(s.oldestAgeMs).padStart(6)}  ${s.byError[0] ? `top: ${s.byError[0].errorClass} ×${s.byError[0].count}` : ''}`,
+        );
     return 0;
   },
 };
@@ -103,7 +112,8 @@ function printable(v: unknown): unknown {
 /** Values shown as they were written: Avro decoded with the writer's schema, else text or base64. */
 async function decoder(plan: Plan, step: PlannedStep, entries: DlqEntry[]): Promise<(e: DlqEntry) => unknown> {
   const topic = findTopic(plan, step.input);
-  const raw = (b: Buffer | null) => (b === null ? null : /^[\x09\x0a\x0d\x20-\x7e]*$/.test(b.toString('latin1')) ? b.toString('utf8') : { base64: b.toString('base64') });
+  const raw = (b: Buffer | null) =>
+    b === null ? null : /^[\x09\x0a\x0d\x20-\x7e]*$/.test(b.toString('latin1')) ? b.toString('utf8') : { base64: b.toString('base64') };
   if (topic?.value.format !== 'avro') return (e) => raw(e.record.value);
   const serde = new AvroSerde(registry());
   await serde.prepare(entries.map((e) => e.record.value));
@@ -119,7 +129,13 @@ async function decoder(plan: Plan, step: PlannedStep, entries: DlqEntry[]): Prom
 export const dlqShowCommand: Command = {
   name: 'dlq show',
   summary: 'DLQ records with their failure headers; values decoded with their schema when possible',
-  options: [STEP, ...FILTERS, { name: 'all', type: 'boolean', description: 'include records already redriven or purged' }, { name: 'limit', type: 'number', description: 'most records to show', default: 20, value: '<n>' }, JSON_OPTION],
+  options: [
+    STEP,
+    ...FILTERS,
+    { name: 'all', type: 'boolean', description: 'include records already redriven or purged' },
+    { name: 'limit', type: 'number', description: 'most records to show', default: 20, value: '<n>' },
+    JSON_OPTION,
+  ],
   positionals: [FILES_ARG],
   async run(args, io) {
     const plan = loadPlan(args, io);
@@ -144,7 +160,10 @@ export const dlqShowCommand: Command = {
     }));
     if (args.options.json) io.out(JSON.stringify({ total: entries.length, shown: rows.length, records: rows }, null, 2));
     else {
-      for (const r of rows) io.out(`${r.partition}@${r.offset}  key=${r.key}  ${r.errorClass}: ${r.errorMessage}  (attempt ${r.attempt}, origin ${r.origin.topic}/${r.origin.partition}@${r.origin.offset}${r.handled ? `, ${r.handled.action}` : ''})\n    ${JSON.stringify(r.value)}`);
+      for (const r of rows)
+        io.out(
+          `${r.partition}@${r.offset}  key=${r.key}  ${r.errorClass}: ${r.errorMessage}  (attempt ${r.attempt}, origin ${r.origin.topic}/${r.origin.partition}@${r.origin.offset}${r.handled ? `, ${r.handled.action}` : ''})\n    ${JSON.stringify(r.value)}`,
+        );
       io.out(`${rows.length} of ${entries.length} matching records`);
     }
     return 0;
@@ -162,19 +181,33 @@ function targetOf(args: ParsedArgs): RedriveTarget {
 
 export const dlqRedriveCommand: Command = {
   name: 'dlq redrive',
-  summary: "send DLQ records back through the step (dry run unless --execute): transactional, in batches, audited",
+  summary: 'send DLQ records back through the step (dry run unless --execute): transactional, in batches, audited',
   options: [
     STEP,
     ...FILTERS,
-    { name: 'to', type: 'string', description: '`retry` (the step\'s first retry tier, processed at once), `tier:<n>`, or `input` (the input topic: every step reading it sees the records again)', default: 'retry', value: '<target>' },
+    {
+      name: 'to',
+      type: 'string',
+      description:
+        "`retry` (the step's first retry tier, processed at once), `tier:<n>`, or `input` (the input topic: every step reading it sees the records again)",
+      default: 'retry',
+      value: '<target>',
+    },
     { name: 'batch', type: 'number', description: 'records per transaction', default: 500, value: '<n>' },
     { name: 'rate', type: 'number', description: 'at most this many records per second', value: '<n>' },
-    { name: 'max-redrives', type: 'number', description: 'loop guard: records redriven this many times already stay in the DLQ', default: 3, value: '<n>' },
+    {
+      name: 'max-redrives',
+      type: 'number',
+      description: 'loop guard: records redriven this many times already stay in the DLQ',
+      default: 3,
+      value: '<n>',
+    },
     EXECUTE,
     JSON_OPTION,
   ],
   positionals: [FILES_ARG],
-  details: 'A redriven record gets its retries again; if it fails again it returns to the DLQ with its history and a redrive count. Rerunning after an interruption redrives only what is left.',
+  details:
+    'A redriven record gets its retries again; if it fails again it returns to the DLQ with its history and a redrive count. Rerunning after an interruption redrives only what is left.',
   async run(args, io) {
     const plan = loadPlan(args, io);
     if (!plan) return 1;
@@ -190,12 +223,17 @@ export const dlqRedriveCommand: Command = {
       batchSize: Number(args.options.batch),
       maxRedrives: Number(args.options['max-redrives']),
       ...(args.options.rate ? { rate: Number(args.options.rate) } : {}),
-      ...(args.options.json ? {} : { onProgress: progress(`redriving ${step.retry.dlq} → ${target.kind === 'input' ? step.input : `tier ${target.index}`}`) }),
+      ...(args.options.json
+        ? {}
+        : { onProgress: progress(`redriving ${step.retry.dlq} → ${target.kind === 'input' ? step.input : `tier ${target.index}`}`) }),
     });
-    const sharedInput = target.kind === 'input' ? plan.steps.filter((s) => s.input === step.input && s.name !== step.name).map((s) => s.name) : [];
+    const sharedInput =
+      target.kind === 'input' ? plan.steps.filter((s) => s.input === step.input && s.name !== step.name).map((s) => s.name) : [];
     if (args.options.json) io.out(JSON.stringify({ ...result, alsoReadBy: sharedInput }, null, 2));
     else {
-      io.out(`${dryRun ? 'dry run: would redrive' : 'redrove'} ${dryRun ? result.selected - result.skipped : result.done} of ${result.selected} matching records to ${result.target}${result.skipped ? `; ${result.skipped} held back by the loop guard (redriven ${Number(args.options['max-redrives'])} times already)` : ''}`);
+      io.out(
+        `${dryRun ? 'dry run: would redrive' : 'redrove'} ${dryRun ? result.selected - result.skipped : result.done} of ${result.selected} matching records to ${result.target}${result.skipped ? `; ${result.skipped} held back by the loop guard (redriven ${Number(args.options['max-redrives'])} times already)` : ''}`,
+      );
       if (sharedInput.length) io.out(`note: steps ${sharedInput.join(', ')} also read ${step.input} and will process these records again`);
       if (dryRun) io.out('add --execute to apply');
     }
@@ -217,7 +255,13 @@ async function confirm(io: Io, question: string): Promise<boolean> {
 export const dlqPurgeCommand: Command = {
   name: 'dlq purge',
   summary: 'mark DLQ records as dealt with (dry run unless --execute; asks to confirm unless --yes)',
-  options: [STEP, ...FILTERS, EXECUTE, { name: 'yes', type: 'boolean', description: 'do not ask for confirmation (needed without a terminal)' }, JSON_OPTION],
+  options: [
+    STEP,
+    ...FILTERS,
+    EXECUTE,
+    { name: 'yes', type: 'boolean', description: 'do not ask for confirmation (needed without a terminal)' },
+    JSON_OPTION,
+  ],
   positionals: [FILES_ARG],
   details: 'Purged records stay in the topic until retention removes them, but no longer count, show or redrive.',
   async run(args, io) {
@@ -227,7 +271,11 @@ export const dlqPurgeCommand: Command = {
     const filter = filterOf(args, 'dlq purge');
     const preview = await purge({ kafka: kafka(), step, filter, dryRun: true });
     if (!args.options.execute || preview.selected === 0) {
-      io.out(args.options.json ? JSON.stringify(preview, null, 2) : `dry run: would purge ${preview.selected} records from ${step.retry.dlq}${preview.selected ? '; add --execute to apply' : ''}`);
+      io.out(
+        args.options.json
+          ? JSON.stringify(preview, null, 2)
+          : `dry run: would purge ${preview.selected} records from ${step.retry.dlq}${preview.selected ? '; add --execute to apply' : ''}`,
+      );
       return 0;
     }
     if (!args.options.yes && !(await confirm(io, `Purge ${preview.selected} records from ${step.retry.dlq}?`))) {

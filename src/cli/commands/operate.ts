@@ -16,7 +16,11 @@ function loadPlan(args: ParsedArgs, io: Io): Plan | undefined {
 function specOf(args: ParsedArgs): ResetSpec {
   const o = args.options;
   const given = ['to-earliest', 'to-latest', 'to-datetime', 'to-offset', 'shift-by'].filter((k) => o[k] !== undefined);
-  if (given.length !== 1) throw new UsageError(`give exactly one of --to-earliest, --to-latest, --to-datetime, --to-offset, --shift-by${given.length ? `; got ${given.map((g) => `--${g}`).join(' and ')}` : ''}`, 'replay');
+  if (given.length !== 1)
+    throw new UsageError(
+      `give exactly one of --to-earliest, --to-latest, --to-datetime, --to-offset, --shift-by${given.length ? `; got ${given.map((g) => `--${g}`).join(' and ')}` : ''}`,
+      'replay',
+    );
   switch (given[0]) {
     case 'to-earliest':
       return { kind: 'earliest' };
@@ -28,7 +32,11 @@ function specOf(args: ParsedArgs): ResetSpec {
       return { kind: 'shift', by: Number(o['shift-by']) };
     default: {
       const at = parseTime(String(o['to-datetime']));
-      if (at === undefined) throw new UsageError(`--to-datetime expects an ISO time such as 2026-11-22T10:00:00Z (or an age like 2h); got ${JSON.stringify(o['to-datetime'])}`, 'replay');
+      if (at === undefined)
+        throw new UsageError(
+          `--to-datetime expects an ISO time such as 2026-11-22T10:00:00Z (or an age like 2h); got ${JSON.stringify(o['to-datetime'])}`,
+          'replay',
+        );
       return { kind: 'datetime', at };
     }
   }
@@ -51,7 +59,10 @@ function stepOf(plan: Plan, name: unknown, command: string): PlannedStep {
 
 function renderReplay(p: ReplayPlan, executed: boolean): string[] {
   const lines = [`replay of step ${p.step} (group ${p.group})${executed ? '' : ' — dry run'}:`];
-  for (const r of p.partitions) lines.push(`  ${r.topic}/${r.partition}: ${r.committed ?? '(none)'} → ${r.target}   ${r.reprocess > 0 ? `${r.reprocess} records processed again` : r.reprocess < 0 ? `${-r.reprocess} records skipped` : 'no change'}`);
+  for (const r of p.partitions)
+    lines.push(
+      `  ${r.topic}/${r.partition}: ${r.committed ?? '(none)'} → ${r.target}   ${r.reprocess > 0 ? `${r.reprocess} records processed again` : r.reprocess < 0 ? `${-r.reprocess} records skipped` : 'no change'}`,
+    );
   const total = p.partitions.reduce((n, r) => n + Math.max(0, r.reprocess), 0);
   lines.push(`  ${total} records in all`);
   for (const w of p.warnings) lines.push(`  warning: ${w}`);
@@ -59,7 +70,10 @@ function renderReplay(p: ReplayPlan, executed: boolean): string[] {
     lines.push('downstream, these see the records again:');
     for (const d of p.downstream) lines.push(`  ${d.idempotent ? 'idempotent    ' : 'NOT idempotent'}  ${d.target}: ${d.note}`);
   }
-  if (p.activeMembers.length) lines.push(`refused: the group has active members: ${p.activeMembers.map((m) => `${m.clientId}@${m.host}`).join(', ')}; stop the step's workers first`);
+  if (p.activeMembers.length)
+    lines.push(
+      `refused: the group has active members: ${p.activeMembers.map((m) => `${m.clientId}@${m.host}`).join(', ')}; stop the step's workers first`,
+    );
   else if (!executed) lines.push('add --execute to apply');
   else lines.push('applied; an audit record was written to weir.audit');
   return lines;
@@ -72,23 +86,42 @@ export const replayCommand: Command = {
     { name: 'step', type: 'string', short: 's', description: 'the step to replay', value: '<name>' },
     { name: 'to-earliest', type: 'boolean', description: 'to the oldest record the topic still holds' },
     { name: 'to-latest', type: 'boolean', description: 'to the end: skip everything not yet processed' },
-    { name: 'to-datetime', type: 'string', description: 'to the first record at or after this time (ISO, or an age like 2h)', value: '<time>' },
+    {
+      name: 'to-datetime',
+      type: 'string',
+      description: 'to the first record at or after this time (ISO, or an age like 2h)',
+      value: '<time>',
+    },
     { name: 'to-offset', type: 'number', description: 'to this offset (clamped to what the log holds)', value: '<n>' },
     { name: 'shift-by', type: 'number', description: 'move by n from the committed offset (negative: back)', value: '<n>' },
-    { name: 'topic', type: 'list', description: 'only this topic (the input or a retry tier), optionally some partitions: t:0+2', value: '<t[:p+p]>' },
+    {
+      name: 'topic',
+      type: 'list',
+      description: 'only this topic (the input or a retry tier), optionally some partitions: t:0+2',
+      value: '<t[:p+p]>',
+    },
     { name: 'include-retry-tiers', type: 'boolean', description: "reset the step's retry tiers too" },
     { name: 'execute', type: 'boolean', description: 'apply; without it the command only shows what would happen' },
     JSON_OPTION,
   ],
   positionals: [FILES_ARG],
-  details: 'Refused while the group has active members. For Postgres sinks the offsets stored in Postgres are reset too. Each execution is audited in weir.audit.',
+  details:
+    'Refused while the group has active members. For Postgres sinks the offsets stored in Postgres are reset too. Each execution is audited in weir.audit.',
   async run(args, io) {
     const plan = loadPlan(args, io);
     if (!plan) return 1;
     const step = stepOf(plan, args.options.step, 'replay');
     const topics = topicsOf(args);
     const db = step.postgres ? databaseUrl() : undefined;
-    const req = { plan, step, spec: specOf(args), kafka: kafka('weir-replay'), includeRetryTiers: Boolean(args.options['include-retry-tiers']), ...(topics ? { topics } : {}), ...(db ? { databaseUrl: db } : {}) };
+    const req = {
+      plan,
+      step,
+      spec: specOf(args),
+      kafka: kafka('weir-replay'),
+      includeRetryTiers: Boolean(args.options['include-retry-tiers']),
+      ...(topics ? { topics } : {}),
+      ...(db ? { databaseUrl: db } : {}),
+    };
     const replay = await planReplay(req);
     const execute = Boolean(args.options.execute) && replay.activeMembers.length === 0;
     if (execute) await executeReplay(req, replay);

@@ -15,16 +15,43 @@ export const runCommand: Command = {
   summary: 'run the exactly-once workers of the topology (all steps, or those named with --step)',
   options: [
     { name: 'step', type: 'list', short: 's', description: 'steps to run (comma-separated or repeated); default: all', value: '<name>' },
-    { name: 'instance-id', type: 'string', description: 'stable id of this replica (e.g. the pod name): a restart then fences its predecessor at once; default: $WEIR_INSTANCE_ID or <host>-<pid>', value: '<id>' },
-    { name: 'session-timeout', type: 'string', description: 'consumer group session timeout (how fast a dead worker is replaced)', default: '45s', value: '<duration>' },
-    { name: 'metrics-port', type: 'number', description: 'port of /metrics, /healthz and /readyz; 0 turns them off', default: Number(process.env.WEIR_METRICS_PORT ?? 9464), value: '<port>' },
-    { name: 'delivery', type: 'string', description: 'at-least-once skips transactions: faster, duplicates after a crash (benchmarks, comparisons)', choices: ['exactly-once', 'at-least-once'], default: 'exactly-once', value: '<mode>' },
+    {
+      name: 'instance-id',
+      type: 'string',
+      description:
+        'stable id of this replica (e.g. the pod name): a restart then fences its predecessor at once; default: $WEIR_INSTANCE_ID or <host>-<pid>',
+      value: '<id>',
+    },
+    {
+      name: 'session-timeout',
+      type: 'string',
+      description: 'consumer group session timeout (how fast a dead worker is replaced)',
+      default: '45s',
+      value: '<duration>',
+    },
+    {
+      name: 'metrics-port',
+      type: 'number',
+      description: 'port of /metrics, /healthz and /readyz; 0 turns them off',
+      default: Number(process.env.WEIR_METRICS_PORT ?? 9464),
+      value: '<port>',
+    },
+    {
+      name: 'delivery',
+      type: 'string',
+      description: 'at-least-once skips transactions: faster, duplicates after a crash (benchmarks, comparisons)',
+      choices: ['exactly-once', 'at-least-once'],
+      default: 'exactly-once',
+      value: '<mode>',
+    },
   ],
   positionals: [FILES_ARG],
-  details: 'SIGTERM or SIGINT finish the transaction in flight, commit, leave the group and exit 0; a second signal exits at once. A failure that cannot be retried (authorization denied, a topic that does not exist, an invalid setting) stops every worker and exits 1 with the broker\'s reason.',
+  details:
+    "SIGTERM or SIGINT finish the transaction in flight, commit, leave the group and exit 0; a second signal exits at once. A failure that cannot be retried (authorization denied, a topic that does not exist, an invalid setting) stops every worker and exits 1 with the broker's reason.",
   async run(args, io) {
     const sessionTimeoutMs = parseDuration(String(args.options['session-timeout']));
-    if (sessionTimeoutMs === undefined) throw new UsageError(`--session-timeout expects a duration like 45s; got ${JSON.stringify(args.options['session-timeout'])}`, 'run');
+    if (sessionTimeoutMs === undefined)
+      throw new UsageError(`--session-timeout expects a duration like 45s; got ${JSON.stringify(args.options['session-timeout'])}`, 'run');
     const compiled = compileFiles(args.positionals, true);
     const plan = compiled.plan ?? planOrReport(args.positionals, io, true);
     if (!plan) return 1;
@@ -45,10 +72,16 @@ export const runCommand: Command = {
       delivery: args.options.delivery as 'exactly-once' | 'at-least-once',
     });
     const port = Number(args.options['metrics-port']);
-    const endpoints = port > 0 ? await serveEndpoints(port, () => running.workers.map((w) => w.status())).catch((err: Error) => {
-      logger.error({ port, err: err.message }, 'cannot serve /metrics, /healthz, /readyz on this port (another process has it?); running without them — choose one with --metrics-port');
-      return undefined;
-    }) : undefined;
+    const endpoints =
+      port > 0
+        ? await serveEndpoints(port, () => running.workers.map((w) => w.status())).catch((err: Error) => {
+            logger.error(
+              { port, err: err.message },
+              'cannot serve /metrics, /healthz, /readyz on this port (another process has it?); running without them — choose one with --metrics-port',
+            );
+            return undefined;
+          })
+        : undefined;
     if (endpoints) logger.info({ port: endpoints.port }, 'serving /metrics, /healthz and /readyz');
     return new Promise<number>((resolve) => {
       let signals = 0;

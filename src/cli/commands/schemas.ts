@@ -17,16 +17,29 @@ function verdictLines(v: SubjectVerdict): string[] {
 export const schemasCheckCommand: Command = {
   name: 'schemas check',
   summary: 'check schema changes for compatibility: against the registry, or offline against a git ref',
-  options: [{ name: 'against', type: 'string', description: '`registry`, or `git:<ref>` (e.g. git:origin/main) to check offline', value: '<where>', default: 'registry' }, JSON_OPTION],
+  options: [
+    {
+      name: 'against',
+      type: 'string',
+      description: '`registry`, or `git:<ref>` (e.g. git:origin/main) to check offline',
+      value: '<where>',
+      default: 'registry',
+    },
+    JSON_OPTION,
+  ],
   positionals: [FILES_ARG],
   details: 'Exit 1 when any subject breaks its compatibility level. Each break is explained in words.',
   async run(args, io) {
     const against = String(args.options.against);
-    if (against !== 'registry' && !against.startsWith('git:')) throw new UsageError(`--against must be registry or git:<ref>; got ${JSON.stringify(against)}`, 'schemas check');
+    if (against !== 'registry' && !against.startsWith('git:'))
+      throw new UsageError(`--against must be registry or git:<ref>; got ${JSON.stringify(against)}`, 'schemas check');
     const compiled = compileFiles(args.positionals);
     const plan = compiled.plan ?? planOrReport(args.positionals, io);
     if (!plan) return 1;
-    const verdicts = against === 'registry' ? await checkWithRegistry(plan, compiled.root, registry()) : checkWithGit(plan, compiled.root, new GitSource(process.cwd(), against.slice(4)));
+    const verdicts =
+      against === 'registry'
+        ? await checkWithRegistry(plan, compiled.root, registry())
+        : checkWithGit(plan, compiled.root, new GitSource(process.cwd(), against.slice(4)));
     const breaks = verdicts.filter((v) => v.status === 'incompatible').length;
     if (args.options.json) io.out(JSON.stringify({ compatible: breaks === 0, subjects: verdicts }, null, 2));
     else {
@@ -49,11 +62,13 @@ export const schemasPushCommand: Command = {
     const results = await pushSchemas(plan, compiled.root, registry(), { dryRun: Boolean(args.options['dry-run']) });
     const rejected = results.some((r) => r.changes.some((c) => c.action === 'rejected'));
     if (args.options.json) io.out(JSON.stringify({ upToDate: results.every((r) => r.upToDate), subjects: results }, null, 2));
-    else if (results.every((r) => r.upToDate)) io.out(`up to date: ${results.length} subjects already registered with their compatibility levels; nothing changed`);
+    else if (results.every((r) => r.upToDate))
+      io.out(`up to date: ${results.length} subjects already registered with their compatibility levels; nothing changed`);
     else {
       for (const r of results) {
         if (r.upToDate) io.out(`unchanged  ${r.subject}  (version ${r.version}, id ${r.id})`);
-        for (const c of r.changes) io.out(`${(args.options['dry-run'] ? `would ${c.action}` : c.action).padEnd(18)} ${c.subject}  ${c.detail}`);
+        for (const c of r.changes)
+          io.out(`${(args.options['dry-run'] ? `would ${c.action}` : c.action).padEnd(18)} ${c.subject}  ${c.detail}`);
       }
     }
     return rejected ? 1 : 0;

@@ -19,7 +19,13 @@ function defaultTestFiles(cwd = process.cwd()): string[] {
 
 function formatResult(r: CaseResult): string[] {
   const head = `${r.ok ? '✓' : '✗'} ${r.file} › ${r.name} (${r.durationMs} ms)`;
-  return [head, ...r.failures.flatMap((f) => [`    ${f.file}:${f.line}:${f.column}${f.where ? `  ${f.where}` : ''}`, `      ${f.message.split('\n').join('\n      ')}`])];
+  return [
+    head,
+    ...r.failures.flatMap((f) => [
+      `    ${f.file}:${f.line}:${f.column}${f.where ? `  ${f.where}` : ''}`,
+      `      ${f.message.split('\n').join('\n      ')}`,
+    ]),
+  ];
 }
 
 export const testCommand: Command = {
@@ -27,7 +33,8 @@ export const testCommand: Command = {
   summary: 'run the pipeline tests in topology/tests/*.yaml without any broker or database',
   options: [JSON_OPTION, { name: 'name', type: 'string', description: 'only the cases whose name contains this text', value: '<text>' }],
   positionals: [{ name: 'files', description: `test files (default: ${TESTS_DIR}/*.yaml)`, variadic: true }],
-  details: 'Each case runs the real workers of its topology over in-memory Kafka, registry, Postgres table and HTTP receiver, on a virtual clock. Exit 0 when every case passes, 1 when one fails (each failure names the file:line:column of the expectation).',
+  details:
+    'Each case runs the real workers of its topology over in-memory Kafka, registry, Postgres table and HTTP receiver, on a virtual clock. Exit 0 when every case passes, 1 when one fails (each failure names the file:line:column of the expectation).',
   async run(args, io) {
     const files = args.positionals.length ? args.positionals : defaultTestFiles();
     if (files.length === 0) {

@@ -39,7 +39,16 @@ export const planCommand: Command = {
 export const graphCommand: Command = {
   name: 'graph',
   summary: 'draw the pipeline (topics, steps, retry tiers, DLQs, sinks) as Mermaid or Graphviz dot',
-  options: [{ name: 'format', type: 'string', description: 'output format', choices: ['mermaid', 'dot', 'text'], default: 'mermaid', value: '<format>' }],
+  options: [
+    {
+      name: 'format',
+      type: 'string',
+      description: 'output format',
+      choices: ['mermaid', 'dot', 'text'],
+      default: 'mermaid',
+      value: '<format>',
+    },
+  ],
   positionals: [FILES_ARG],
   async run(args, io) {
     const plan = planOrReport(args.positionals, io);

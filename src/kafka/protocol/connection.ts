@@ -21,18 +21,26 @@ export class BrokerConnection {
   private readonly pending = new Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>();
   private nextId = 1;
 
-  private constructor(private readonly socket: Socket, private readonly clientId: string) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly clientId: string,
+  ) {
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', (err) => this.failAll(err));
     socket.on('close', () => this.failAll(new Error('broker connection closed')));
   }
 
   static async open(bootstrap: string, security: ProtocolSecurity, clientId = 'weir-admin', timeoutMs = 10_000): Promise<BrokerConnection> {
-    const [host, portText] = bootstrap.split(',')[0]!.trim().split(/:(?=\d+$)/) as [string, string];
+    const [host, portText] = bootstrap
+      .split(',')[0]!
+      .trim()
+      .split(/:(?=\d+$)/) as [string, string];
     const port = Number(portText);
     const tls = security.protocol === 'SSL' || security.protocol === 'SASL_SSL';
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = tls ? tlsConnect({ host, port, servername: host, ...(security.caFile ? { ca: readFileSync(security.caFile) } : {}) }, () => resolve(s)) : tcpConnect({ host, port }, () => resolve(s));
+      const s = tls
+        ? tlsConnect({ host, port, servername: host, ...(security.caFile ? { ca: readFileSync(security.caFile) } : {}) }, () => resolve(s))
+        : tcpConnect({ host, port }, () => resolve(s));
       s.setTimeout(timeoutMs, () => s.destroy(new Error(`connecting to ${bootstrap} timed out`)));
       s.once('error', reject);
     });
@@ -70,10 +78,14 @@ export class BrokerConnection {
 
   private async authenticate(s: ProtocolSecurity): Promise<void> {
     const mechanism = s.mechanism ?? 'PLAIN';
-    if (mechanism === 'OAUTHBEARER') throw new Error('OAUTHBEARER is not supported for topic config changes; the rest of weir supports it through librdkafka');
+    if (mechanism === 'OAUTHBEARER')
+      throw new Error('OAUTHBEARER is not supported for topic config changes; the rest of weir supports it through librdkafka');
     const hs = await this.request(API.saslHandshake, 1, new Writer().string(mechanism).build());
     const code = hs.int16();
-    if (code !== 0) throw new Error(`SASL handshake for ${mechanism} failed (error ${code}); the broker offers ${hs.array((r) => r.string()).join(', ')}`);
+    if (code !== 0)
+      throw new Error(
+        `SASL handshake for ${mechanism} failed (error ${code}); the broker offers ${hs.array((r) => r.string()).join(', ')}`,
+      );
     const auth = async (bytes: Buffer) => {
       const r = await this.request(API.saslAuthenticate, 1, new Writer().bytes(bytes).build());
       const err = r.int16();

@@ -11,7 +11,11 @@ export class ScramClient {
   private firstBare = '';
   private serverSignature: Buffer | undefined;
 
-  constructor(mechanism: ScramMechanism, private readonly user: string, private readonly password: string) {
+  constructor(
+    mechanism: ScramMechanism,
+    private readonly user: string,
+    private readonly password: string,
+  ) {
     this.hash = mechanism === 'SCRAM-SHA-256' ? 'sha256' : 'sha512';
   }
 
@@ -38,6 +42,7 @@ export class ScramClient {
 
   verify(serverFinal: Buffer): void {
     const v = /v=([^,]+)/.exec(serverFinal.toString())?.[1];
-    if (!v || !this.serverSignature || !timingSafeEqual(Buffer.from(v, 'base64'), this.serverSignature)) throw new Error('SCRAM: the server signature does not verify');
+    if (!v || !this.serverSignature || !timingSafeEqual(Buffer.from(v, 'base64'), this.serverSignature))
+      throw new Error('SCRAM: the server signature does not verify');
   }
 }

@@ -28,10 +28,25 @@ export interface SinkBatch {
 /** A sink failure as the lifecycle sees it: fenced, or transient (the database will be back). */
 const failed = (err: unknown): Outcome => ({ ok: false, error: err instanceof SinkFenced ? err : new TransientFailure(err), open: false });
 
-export function sinkStrategy(step: PlannedStep, io: StepIO, sink: TransactionalSink, clock: Clock, limiter?: RateLimiter): BatchStrategy<SinkBatch> {
+export function sinkStrategy(
+  step: PlannedStep,
+  io: StepIO,
+  sink: TransactionalSink,
+  clock: Clock,
+  limiter?: RateLimiter,
+): BatchStrategy<SinkBatch> {
   const toSinkRecord = (w: Work): SinkRecord => {
     const o = w.envelope.origin;
-    return { key: w.key, value: w.value, rawKey: w.raw.key, topic: o.topic, partition: o.partition, offset: o.offset, timestamp: o.timestamp, eventId: headerText(w.raw.headers, HEADER.eventId) ?? eventId(step.name, o, 0) };
+    return {
+      key: w.key,
+      value: w.value,
+      rawKey: w.raw.key,
+      topic: o.topic,
+      partition: o.partition,
+      offset: o.offset,
+      timestamp: o.timestamp,
+      eventId: headerText(w.raw.headers, HEADER.eventId) ?? eventId(step.name, o, 0),
+    };
   };
   const hop = (w: Work, err: unknown, now: number): OutboundRecord => {
     const failure = classify(err, step.retry);
@@ -49,7 +64,9 @@ export function sinkStrategy(step: PlannedStep, io: StepIO, sink: TransactionalS
       const claims = await sink.claim(partitions).catch((err: unknown) => {
         throw err instanceof SinkFenced ? err : new TransientFailure(err);
       });
-      return claims.map((c) => (c.next === null ? { topic: c.topic, partition: c.partition } : { topic: c.topic, partition: c.partition, offset: c.next }));
+      return claims.map((c) =>
+        c.next === null ? { topic: c.topic, partition: c.partition } : { topic: c.topic, partition: c.partition, offset: c.next },
+      );
     },
     released: (partitions) => sink.release(partitions),
     async prepare(batch) {

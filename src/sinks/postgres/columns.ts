@@ -57,7 +57,16 @@ function nonNull(schema: Json, named: Named): Json {
   return schema;
 }
 
-const PRIMITIVE: Record<string, string> = { string: 'text', int: 'integer', long: 'bigint', float: 'real', double: 'double precision', boolean: 'boolean', bytes: 'bytea', null: 'text' };
+const PRIMITIVE: Record<string, string> = {
+  string: 'text',
+  int: 'integer',
+  long: 'bigint',
+  float: 'real',
+  double: 'double precision',
+  boolean: 'boolean',
+  bytes: 'bytea',
+  null: 'text',
+};
 
 export function pgTypeOf(schema: Json | undefined): string {
   if (schema === undefined) return 'text';
@@ -77,7 +86,12 @@ export function pgTypeOf(schema: Json | undefined): string {
       return 'bytea';
     case 'array': {
       const item = schema.items as Json;
-      const inner = typeof item === 'string' ? PRIMITIVE[item] : typeof item === 'object' && !Array.isArray(item) && item.type === 'enum' ? 'text' : undefined;
+      const inner =
+        typeof item === 'string'
+          ? PRIMITIVE[item]
+          : typeof item === 'object' && !Array.isArray(item) && item.type === 'enum'
+            ? 'text'
+            : undefined;
       return inner && inner !== 'bytea' ? `${inner}[]` : 'jsonb';
     }
     case 'record':
@@ -114,7 +128,14 @@ export function converter(type: string, micros = false): (v: unknown) => string 
   };
 }
 
-const ATTRIBUTE_TYPES: Record<string, string> = { $eventId: 'text', $key: 'text', $topic: 'text', $partition: 'integer', $offset: 'bigint', $timestamp: 'timestamptz' };
+const ATTRIBUTE_TYPES: Record<string, string> = {
+  $eventId: 'text',
+  $key: 'text',
+  $topic: 'text',
+  $partition: 'integer',
+  $offset: 'bigint',
+  $timestamp: 'timestamptz',
+};
 
 /** Columns with their types, from the plan's mapping and the reader schema (JSON) when Avro. */
 export function resolveColumns(columns: readonly PlannedColumn[], schemaJson: unknown | undefined): Column[] {

@@ -27,7 +27,10 @@ export function createTableSql(sink: NonNullable<PlannedStep['postgres']>, colum
 
 /** Postgres's own spelling of a type, so that `int8` and `bigint` compare equal. */
 async function canonicalType(client: pg.ClientBase, type: string): Promise<string> {
-  const { rows } = await client.query<{ t: string }>('SELECT format_type($1::regtype, NULL) || coalesce((SELECT substring($2 from \'\\(.*\\)\')), \'\') AS t', [type.replace(/\(.*\)/, ''), type]);
+  const { rows } = await client.query<{ t: string }>(
+    "SELECT format_type($1::regtype, NULL) || coalesce((SELECT substring($2 from '\\(.*\\)')), '') AS t",
+    [type.replace(/\(.*\)/, ''), type],
+  );
   return rows[0]!.t;
 }
 
@@ -37,7 +40,11 @@ export interface TableCheck {
 }
 
 /** Differences between an existing table and the mapping, in words. */
-export async function verifyTable(client: pg.ClientBase, sink: NonNullable<PlannedStep['postgres']>, columns: Column[]): Promise<TableCheck> {
+export async function verifyTable(
+  client: pg.ClientBase,
+  sink: NonNullable<PlannedStep['postgres']>,
+  columns: Column[],
+): Promise<TableCheck> {
   const { rows: found } = await client.query<{ oid: string }>('SELECT to_regclass($1)::oid AS oid', [qualified(sink.table)]);
   const oid = found[0]?.oid;
   if (!oid) return { exists: false, problems: [`table ${sink.table} does not exist`] };
@@ -46,21 +53,26 @@ export async function verifyTable(client: pg.ClientBase, sink: NonNullable<Plann
     [oid],
   );
   const { rows: pk } = await client.query<{ name: string }>(
-    "SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1 AND (i.indisprimary OR i.indisunique)",
+    'SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1 AND (i.indisprimary OR i.indisunique)',
     [oid],
   );
   const problems: string[] = [];
   for (const c of columns) {
     const existing = cols.find((x) => x.name === c.name);
     if (!existing) {
-      problems.push(`column ${c.name} (${c.type}) is missing: ALTER TABLE ${qualified(sink.table)} ADD COLUMN ${quoteIdent(c.name)} ${c.type}`);
+      problems.push(
+        `column ${c.name} (${c.type}) is missing: ALTER TABLE ${qualified(sink.table)} ADD COLUMN ${quoteIdent(c.name)} ${c.type}`,
+      );
       continue;
     }
     const want = await canonicalType(client, c.type);
     if (existing.type !== want) problems.push(`column ${c.name} is ${existing.type}; the mapping writes ${want}`);
   }
   const keys = new Set(pk.map((r) => r.name));
-  if (!sink.key.every((k) => keys.has(k))) problems.push(`the key (${sink.key.join(', ')}) is not a primary key or unique index of ${sink.table}: upserts need one to find the row`);
+  if (!sink.key.every((k) => keys.has(k)))
+    problems.push(
+      `the key (${sink.key.join(', ')}) is not a primary key or unique index of ${sink.table}: upserts need one to find the row`,
+    );
   return { exists: true, problems };
 }
 
@@ -72,11 +84,22 @@ export interface EnsureResult {
 }
 
 /** Creates the table when allowed and missing, else verifies it; says what it did or would do. */
-export async function ensureTable(client: pg.ClientBase, sink: NonNullable<PlannedStep['postgres']>, columns: Column[], opts: { dryRun: boolean }): Promise<EnsureResult> {
+export async function ensureTable(
+  client: pg.ClientBase,
+  sink: NonNullable<PlannedStep['postgres']>,
+  columns: Column[],
+  opts: { dryRun: boolean },
+): Promise<EnsureResult> {
   const ddl = createTableSql(sink, columns);
   const check = await verifyTable(client, sink, columns);
   if (check.exists) return { table: sink.table, action: check.problems.length ? 'mismatch' : 'exists', ddl, problems: check.problems };
-  if (!sink.createTable) return { table: sink.table, action: 'missing', ddl, problems: [`table ${sink.table} does not exist and createTable is false: create it with the DDL below`] };
+  if (!sink.createTable)
+    return {
+      table: sink.table,
+      action: 'missing',
+      ddl,
+      problems: [`table ${sink.table} does not exist and createTable is false: create it with the DDL below`],
+    };
   if (opts.dryRun) return { table: sink.table, action: 'would-create', ddl, problems: [] };
   await client.query(ddl);
   await client.query(OFFSETS_DDL);

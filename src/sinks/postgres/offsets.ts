@@ -24,11 +24,20 @@ export async function claimPartitions(client: pg.ClientBase, group: string, part
      RETURNING topic, partition, next_offset, generation`,
     [group, partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
   );
-  return rows.map((r) => ({ topic: r.topic, partition: r.partition, next: r.next_offset === null ? null : Number(r.next_offset), generation: Number(r.generation) }));
+  return rows.map((r) => ({
+    topic: r.topic,
+    partition: r.partition,
+    next: r.next_offset === null ? null : Number(r.next_offset),
+    generation: Number(r.generation),
+  }));
 }
 
 /** Inside the batch's transaction: fails (FencedGeneration) unless every partition is still ours. */
-export async function storeOffsets(client: pg.ClientBase, group: string, offsets: Array<TopicPartitionOffset & { generation: number }>): Promise<void> {
+export async function storeOffsets(
+  client: pg.ClientBase,
+  group: string,
+  offsets: Array<TopicPartitionOffset & { generation: number }>,
+): Promise<void> {
   if (offsets.length === 0) return;
   const res = await client.query(
     `UPDATE ${OFFSETS_TABLE} o SET next_offset = u.n, updated_at = now()
@@ -36,10 +45,16 @@ export async function storeOffsets(client: pg.ClientBase, group: string, offsets
      WHERE o.consumer_group = $1 AND o.topic = u.t AND o.partition = u.p AND o.generation = u.g`,
     [group, offsets.map((o) => o.topic), offsets.map((o) => o.partition), offsets.map((o) => o.offset), offsets.map((o) => o.generation)],
   );
-  if (res.rowCount !== offsets.length) throw new FencedGeneration(`another instance claimed ${offsets.length - (res.rowCount ?? 0)} of our partitions in ${OFFSETS_TABLE}`);
+  if (res.rowCount !== offsets.length)
+    throw new FencedGeneration(`another instance claimed ${offsets.length - (res.rowCount ?? 0)} of our partitions in ${OFFSETS_TABLE}`);
 }
 
 export async function readOffsets(client: pg.ClientBase, group: string): Promise<Array<TopicPartitionOffset & { generation: number }>> {
-  const { rows } = await client.query<{ topic: string; partition: number; next_offset: string | null; generation: string }>(`SELECT topic, partition, next_offset, generation FROM ${OFFSETS_TABLE} WHERE consumer_group = $1 ORDER BY topic, partition`, [group]);
-  return rows.filter((r) => r.next_offset !== null).map((r) => ({ topic: r.topic, partition: r.partition, offset: Number(r.next_offset), generation: Number(r.generation) }));
+  const { rows } = await client.query<{ topic: string; partition: number; next_offset: string | null; generation: string }>(
+    `SELECT topic, partition, next_offset, generation FROM ${OFFSETS_TABLE} WHERE consumer_group = $1 ORDER BY topic, partition`,
+    [group],
+  );
+  return rows
+    .filter((r) => r.next_offset !== null)
+    .map((r) => ({ topic: r.topic, partition: r.partition, offset: Number(r.next_offset), generation: Number(r.generation) }));
 }

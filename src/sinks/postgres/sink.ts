@@ -26,21 +26,30 @@ export class PostgresSink implements TransactionalSink {
   private readonly generations = new Map<string, number>();
   private readonly sink: NonNullable<PlannedStep['postgres']>;
 
-  constructor(private readonly step: PlannedStep, private readonly opts: PostgresSinkOptions) {
+  constructor(
+    private readonly step: PlannedStep,
+    private readonly opts: PostgresSinkOptions,
+  ) {
     this.sink = step.postgres!;
     this.columns = resolveColumns(this.sink.columns, opts.schemaJson);
     this.writer = new RowWriter(this.sink, this.columns, opts.strategy);
   }
 
   async open(): Promise<void> {
-    this.pool = new pg.Pool({ connectionString: this.opts.connectionString, max: 2, connectionTimeoutMillis: 10_000, application_name: `weir:${this.step.name}` });
+    this.pool = new pg.Pool({
+      connectionString: this.opts.connectionString,
+      max: 2,
+      connectionTimeoutMillis: 10_000,
+      application_name: `weir:${this.step.name}`,
+    });
     // A dropped connection is replaced on next use; the error must not crash the process.
     this.pool.on('error', () => undefined);
     await this.withClient(async (client) => {
       await client.query(OFFSETS_DDL);
       const check = await verifyTable(client, this.sink, this.columns);
       if (!check.exists) throw new Error(`table ${this.sink.table} does not exist; run \`weir deploy\` to create it`);
-      if (check.problems.length) throw new Error(`table ${this.sink.table} does not match step ${this.step.name}: ${check.problems.join('; ')}`);
+      if (check.problems.length)
+        throw new Error(`table ${this.sink.table} does not match step ${this.step.name}: ${check.problems.join('; ')}`);
     });
   }
 

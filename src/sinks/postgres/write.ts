@@ -14,7 +14,11 @@ export type WriteStrategy = 'unnest' | 'copy';
 /** Postgres rejected this row's data (SQLSTATE class 22 or 23): the DLQ, not a retry, is the way. */
 export class RowRejected extends Error {
   override name = 'ConstraintViolation';
-  constructor(readonly code: string, message: string, readonly detail?: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly detail?: string,
+  ) {
     super(detail ? `${message} (${detail})` : message);
   }
 }
@@ -38,7 +42,9 @@ export class RowWriter {
     const updates = columns.filter((c) => !sink.key.includes(c.name)).map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`);
     if (sink.mode === 'insert' || updates.length === 0) this.conflict = `ON CONFLICT (${keys}) DO NOTHING`;
     else {
-      const guard = sink.version ? ` WHERE ${qualified(sink.table)}.${quoteIdent(sink.version)} < EXCLUDED.${quoteIdent(sink.version)}` : '';
+      const guard = sink.version
+        ? ` WHERE ${qualified(sink.table)}.${quoteIdent(sink.version)} < EXCLUDED.${quoteIdent(sink.version)}`
+        : '';
       this.conflict = `ON CONFLICT (${keys}) DO UPDATE SET ${updates.join(', ')}${guard}`;
     }
   }
@@ -73,9 +79,12 @@ export class RowWriter {
       return;
     }
     const stage = `weir_stage_${this.sink.table.replace(/\W/g, '_')}`;
-    await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (${this.columns.map((c) => `${quoteIdent(c.name)} text`).join(', ')}) ON COMMIT DELETE ROWS`);
+    await client.query(
+      `CREATE TEMP TABLE IF NOT EXISTS ${stage} (${this.columns.map((c) => `${quoteIdent(c.name)} text`).join(', ')}) ON COMMIT DELETE ROWS`,
+    );
     await client.query(`TRUNCATE ${stage}`);
-    const escape = (v: string | null) => (v === null ? '\\N' : v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r'));
+    const escape = (v: string | null) =>
+      v === null ? '\\N' : v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
     const stream = client.query(copyFrom(`COPY ${stage} FROM STDIN`));
     await new Promise<void>((resolve, reject) => {
       stream.on('error', reject);
@@ -110,7 +119,11 @@ export class RowWriter {
         await attempt(indexes.slice(mid), depth + 1);
       }
     };
-    if (rows.length > 0) await attempt(rows.map((_, i) => i), 0);
+    if (rows.length > 0)
+      await attempt(
+        rows.map((_, i) => i),
+        0,
+      );
     return rejected;
   }
 }

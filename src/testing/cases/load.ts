@@ -68,7 +68,10 @@ export function loadTestFile(file: string): TestFile {
   const cases = (root.tests as unknown[]).map((t, i): TestCase => {
     const path = ['tests', i];
     if (!isObject(t) || typeof t.name !== 'string') return fail(path, 'a test case has a `name` and `steps` (or `input` and `expect`)');
-    const raw = t.steps ?? [...(t.input !== undefined ? [{ input: t.input }] : []), ...(t.expect !== undefined ? [{ expect: t.expect }] : [])];
+    const raw = t.steps ?? [
+      ...(t.input !== undefined ? [{ input: t.input }] : []),
+      ...(t.expect !== undefined ? [{ expect: t.expect }] : []),
+    ];
     const stepsPath = t.steps !== undefined ? [...path, 'steps'] : path;
     if (!Array.isArray(raw) || raw.length === 0) fail(path, 'needs `steps`, or `input` and `expect`');
     const actions = (raw as unknown[]).flatMap((s, j) => parseStep(s, t.steps !== undefined ? [...stepsPath, j] : [...path], fail));
@@ -87,8 +90,14 @@ function parseStep(step: unknown, path: Path, fail: Fail): Action[] {
     if (kind === 'input') {
       for (const [n, group] of (Array.isArray(v) ? v : [v]).entries()) {
         const gp = Array.isArray(v) ? [...at, n] : at;
-        if (!isObject(group) || typeof group.topic !== 'string' || !Array.isArray(group.records)) fail(gp, '`input` takes `topic` and `records` (a list of { key, value | raw, headers, timestamp })');
-        actions.push({ kind: 'input', path: gp, topic: (group as { topic: string }).topic, records: (group as { records: InputRecord[] }).records });
+        if (!isObject(group) || typeof group.topic !== 'string' || !Array.isArray(group.records))
+          fail(gp, '`input` takes `topic` and `records` (a list of { key, value | raw, headers, timestamp })');
+        actions.push({
+          kind: 'input',
+          path: gp,
+          topic: (group as { topic: string }).topic,
+          records: (group as { records: InputRecord[] }).records,
+        });
       }
     } else if (kind === 'advance') {
       const ms = typeof v === 'number' ? v : parseDuration(String(v));
@@ -96,13 +105,17 @@ function parseStep(step: unknown, path: Path, fail: Fail): Action[] {
       actions.push({ kind: 'advance', path: at, ms: ms! });
     } else if (kind === 'respond') {
       const list = Array.isArray(v) ? v : [v];
-      if (!list.every((r) => isObject(r) && typeof r.status === 'number')) fail(at, '`respond` takes HTTP answers { status, body?, headers? } for the next requests');
+      if (!list.every((r) => isObject(r) && typeof r.status === 'number'))
+        fail(at, '`respond` takes HTTP answers { status, body?, headers? } for the next requests');
       actions.push({ kind: 'respond', path: at, responses: list as ScriptedResponse[] });
     } else if (kind === 'expect') {
       if (!isObject(v)) return fail(at, `\`expect\` has sections: ${EXPECT_SECTIONS.join(', ')}`);
       const unknown = Object.keys(v).filter((k) => !(EXPECT_SECTIONS as readonly string[]).includes(k));
       if (unknown.length) fail([...at, unknown[0]!], `unknown section; \`expect\` has: ${EXPECT_SECTIONS.join(', ')}`);
-      const sections = Object.fromEntries(EXPECT_SECTIONS.map((s) => [s, (v[s] ?? {}) as Record<string, unknown>])) as Record<ExpectSection, Record<string, unknown>>;
+      const sections = Object.fromEntries(EXPECT_SECTIONS.map((s) => [s, (v[s] ?? {}) as Record<string, unknown>])) as Record<
+        ExpectSection,
+        Record<string, unknown>
+      >;
       for (const s of EXPECT_SECTIONS) if (!isObject(sections[s])) fail([...at, s], `a map of names to expected lists (or counts)`);
       actions.push({ kind: 'expect', path: at, sections });
     } else fail(at, 'unknown step; a step is one of `input`, `advance`, `respond`, `expect`');

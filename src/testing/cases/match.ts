@@ -10,7 +10,8 @@ export interface Mismatch {
   message: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 
 function show(v: unknown): string {
   if (Buffer.isBuffer(v)) return `<${v.length} bytes ${v.subarray(0, 16).toString('hex')}${v.length > 16 ? '…' : ''}>`;
@@ -23,15 +24,32 @@ function show(v: unknown): string {
 export function match(expected: unknown, actual: unknown, path: Path = []): Mismatch[] {
   if (isObject(expected)) {
     if (!isObject(actual)) return [{ path, message: `expected an object like ${show(expected)}\nreceived ${show(actual)}` }];
-    return Object.entries(expected).flatMap(([k, v]) => (k in actual ? match(v, actual[k], [...path, k]) : [{ path: [...path, k], message: `expected field \`${k}\` = ${show(v)}\nreceived no such field (has: ${Object.keys(actual).join(', ')})` }]));
+    return Object.entries(expected).flatMap(([k, v]) =>
+      k in actual
+        ? match(v, actual[k], [...path, k])
+        : [
+            {
+              path: [...path, k],
+              message: `expected field \`${k}\` = ${show(v)}\nreceived no such field (has: ${Object.keys(actual).join(', ')})`,
+            },
+          ],
+    );
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return [{ path, message: `expected a list ${show(expected)}\nreceived ${show(actual)}` }];
-    if (actual.length !== expected.length) return [{ path, message: `expected ${expected.length} items\nreceived ${actual.length}: ${show(actual)}` }];
+    if (actual.length !== expected.length)
+      return [{ path, message: `expected ${expected.length} items\nreceived ${actual.length}: ${show(actual)}` }];
     return expected.flatMap((e, i) => match(e, actual[i], [...path, i]));
   }
-  if (Buffer.isBuffer(actual) && typeof expected === 'string') return actual.toString('utf8') === expected ? [] : [{ path, message: `expected ${show(expected)}\nreceived ${show(actual)}` }];
-  const same = expected === actual || (expected !== null && actual !== null && typeof expected !== 'object' && typeof actual !== 'object' && String(expected) === String(actual));
+  if (Buffer.isBuffer(actual) && typeof expected === 'string')
+    return actual.toString('utf8') === expected ? [] : [{ path, message: `expected ${show(expected)}\nreceived ${show(actual)}` }];
+  const same =
+    expected === actual ||
+    (expected !== null &&
+      actual !== null &&
+      typeof expected !== 'object' &&
+      typeof actual !== 'object' &&
+      String(expected) === String(actual));
   return same ? [] : [{ path, message: `expected ${show(expected)}\nreceived ${show(actual)}` }];
 }
 
@@ -41,7 +59,12 @@ export function match(expected: unknown, actual: unknown, path: Path = []): Mism
  */
 export function matchRecords(expected: unknown[], actual: Array<Record<string, unknown>>, path: Path = []): Mismatch[] {
   if (expected.length !== actual.length) {
-    return [{ path, message: `expected ${expected.length} record${expected.length === 1 ? '' : 's'}\nreceived ${actual.length}${actual.length ? `:\n  ${actual.map(show).join("\n  ")}` : ''}` }];
+    return [
+      {
+        path,
+        message: `expected ${expected.length} record${expected.length === 1 ? '' : 's'}\nreceived ${actual.length}${actual.length ? `:\n  ${actual.map(show).join('\n  ')}` : ''}`,
+      },
+    ];
   }
   const used = new Set<number>();
   const chosen: number[] = [];
@@ -60,7 +83,8 @@ export function matchRecords(expected: unknown[], actual: Array<Record<string, u
   for (let i = 1; i < chosen.length; i++) {
     for (let j = 0; j < i; j++) {
       const [a, b] = [actual[chosen[j]!]!, actual[chosen[i]!]!];
-      if (keyOf(a) === keyOf(b) && chosen[j]! > chosen[i]!) return [{ path: [...path, i], message: `records of key ${keyOf(a)} came in another order: this one before item ${j}` }];
+      if (keyOf(a) === keyOf(b) && chosen[j]! > chosen[i]!)
+        return [{ path: [...path, i], message: `records of key ${keyOf(a)} came in another order: this one before item ${j}` }];
     }
   }
   return [];

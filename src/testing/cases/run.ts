@@ -39,7 +39,10 @@ async function received(driver: TopologyTestDriver, section: ExpectSection, name
   }
 }
 
-async function check(driver: TopologyTestDriver, action: Extract<Action, { kind: 'expect' }>): Promise<Array<{ path: Path; message: string }>> {
+async function check(
+  driver: TopologyTestDriver,
+  action: Extract<Action, { kind: 'expect' }>,
+): Promise<Array<{ path: Path; message: string }>> {
   await driver.run();
   const out: Array<{ path: Path; message: string }> = [];
   for (const [section, byName] of Object.entries(action.sections) as Array<[ExpectSection, Record<string, unknown>]>) {
@@ -47,7 +50,8 @@ async function check(driver: TopologyTestDriver, action: Extract<Action, { kind:
       const at = [...action.path, section, name];
       const actual = await received(driver, section, name);
       let mismatches: Mismatch[];
-      if (typeof expected === 'number') mismatches = actual.length === expected ? [] : [{ path: [], message: `expected ${expected} records\nreceived ${actual.length}` }];
+      if (typeof expected === 'number')
+        mismatches = actual.length === expected ? [] : [{ path: [], message: `expected ${expected} records\nreceived ${actual.length}` }];
       else if (Array.isArray(expected)) mismatches = matchRecords(expected, actual);
       else mismatches = [{ path: [], message: 'expected a list of records or a count' }];
       out.push(...mismatches.map((m) => ({ path: [...at, ...m.path], message: m.message })));
@@ -75,8 +79,23 @@ async function runCase(file: TestFile, c: TestCase): Promise<CaseResult> {
     for (const action of c.actions) {
       if (action.kind === 'input') {
         for (const r of action.records) {
-          if (r.raw !== undefined) driver.pipeRaw(action.topic, [{ key: r.key === undefined || r.key === null ? null : String(r.key), value: Buffer.from(r.raw, 'utf8'), ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}) }]);
-          else await driver.pipe(action.topic, [{ key: r.key, value: r.value, ...(r.headers ? { headers: r.headers } : {}), ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}) }]);
+          if (r.raw !== undefined)
+            driver.pipeRaw(action.topic, [
+              {
+                key: r.key === undefined || r.key === null ? null : String(r.key),
+                value: Buffer.from(r.raw, 'utf8'),
+                ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}),
+              },
+            ]);
+          else
+            await driver.pipe(action.topic, [
+              {
+                key: r.key,
+                value: r.value,
+                ...(r.headers ? { headers: r.headers } : {}),
+                ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}),
+              },
+            ]);
         }
       } else if (action.kind === 'advance') await driver.advance(action.ms);
       else if (action.kind === 'respond') driver.http.respond(...action.responses);

@@ -91,7 +91,8 @@ export class MemoryCluster {
       if (fault) throw fault;
     };
     const endOf = (tp: TopicPartition, operation: string) => {
-      if (!broker.topics.log(tp)) throw new KafkaError('fatal', operation, UNKNOWN_TOPIC_OR_PART, `Unknown topic or partition: ${tp.topic} [${tp.partition}]`);
+      if (!broker.topics.log(tp))
+        throw new KafkaError('fatal', operation, UNKNOWN_TOPIC_OR_PART, `Unknown topic or partition: ${tp.topic} [${tp.partition}]`);
       return broker.topics.end(tp);
     };
     return {

@@ -66,7 +66,12 @@ export class MemoryConsumer implements StepConsumer, GroupMember {
   private enter(operation: string, remote: boolean): void {
     if (this.state === 'closed') throw new KafkaError('fatal', operation, undefined, 'consumer disconnected');
     if (this.state === 'fenced' && remote) {
-      throw new KafkaError('fenced', operation, FENCED_INSTANCE_ID, 'Broker: Static consumer fenced by other consumer with same group.instance.id');
+      throw new KafkaError(
+        'fenced',
+        operation,
+        FENCED_INSTANCE_ID,
+        'Broker: Static consumer fenced by other consumer with same group.instance.id',
+      );
     }
     const fault = this.broker.faults.take(operation);
     if (fault) throw fault;
@@ -90,7 +95,8 @@ export class MemoryConsumer implements StepConsumer, GroupMember {
     this.enter('assign', false);
     const already = partitions.filter((p) => this.slots.has(tpKey(p)));
     if (already.length > 0) throw new KafkaError('fatal', 'assign', undefined, `${names(already)} already part of the current assignment`);
-    for (const p of partitions) this.slots.set(tpKey(p), { tp: { topic: p.topic, partition: p.partition }, position: this.startOf(p), paused: false });
+    for (const p of partitions)
+      this.slots.set(tpKey(p), { tp: { topic: p.topic, partition: p.partition }, position: this.startOf(p), paused: false });
   }
 
   /** An explicit offset, else the group's committed offset, else the beginning (auto.offset.reset=earliest). */
@@ -105,7 +111,8 @@ export class MemoryConsumer implements StepConsumer, GroupMember {
   completeRevoke(partitions: TopicPartition[]): void {
     this.enter('unassign', false);
     const missing = partitions.filter((p) => !this.slots.has(tpKey(p)));
-    if (missing.length > 0) throw new KafkaError('fatal', 'unassign', undefined, `${names(missing)} can't be unassigned since not in the current assignment`);
+    if (missing.length > 0)
+      throw new KafkaError('fatal', 'unassign', undefined, `${names(missing)} can't be unassigned since not in the current assignment`);
     for (const p of partitions) this.slots.delete(tpKey(p));
     this.group.released(this, partitions);
   }
@@ -115,7 +122,12 @@ export class MemoryConsumer implements StepConsumer, GroupMember {
     this.enter('consume', true);
     const missing = this.topics.find((t) => !this.broker.topics.has(t));
     if (missing !== undefined) {
-      throw new KafkaError('fatal', 'consume', UNKNOWN_TOPIC_OR_PART, `Subscribed topic not available: ${missing}: Broker: Unknown topic or partition`);
+      throw new KafkaError(
+        'fatal',
+        'consume',
+        UNKNOWN_TOPIC_OR_PART,
+        `Subscribed topic not available: ${missing}: Broker: Unknown topic or partition`,
+      );
     }
     const active = [...this.slots.values()].filter((s) => !s.paused);
     if (active.length === 0) return [];
@@ -160,7 +172,11 @@ export class MemoryConsumer implements StepConsumer, GroupMember {
 
   async committed(partitions: TopicPartition[], _timeoutMs?: number): Promise<TopicPartitionOffset[]> {
     this.enter('committed', true);
-    return partitions.map(({ topic, partition }) => ({ topic, partition, offset: this.group.committed({ topic, partition }) ?? OFFSET_INVALID }));
+    return partitions.map(({ topic, partition }) => ({
+      topic,
+      partition,
+      offset: this.group.committed({ topic, partition }) ?? OFFSET_INVALID,
+    }));
   }
 
   /** Best effort like the real one, whose errors only reach the logs: fencing or an injected 'commit' failure drops it. */

@@ -43,7 +43,8 @@ export class MemoryProducer implements StepProducer, Fenceable {
 
   /** The open transaction, or a fatal error naming what was attempted without one. */
   private open(operation: string, what: string): Transaction {
-    if (this.transactionalId === undefined) throw new KafkaError('fatal', operation, undefined, 'The Transactional API requires transactional.id to be configured');
+    if (this.transactionalId === undefined)
+      throw new KafkaError('fatal', operation, undefined, 'The Transactional API requires transactional.id to be configured');
     if (!this.tx) throw new KafkaError('fatal', operation, undefined, `invalid transaction state: ${what} without an open transaction`);
     return this.tx;
   }
@@ -64,8 +65,10 @@ export class MemoryProducer implements StepProducer, Fenceable {
   async initTransactions(_timeoutMs: number): Promise<void> {
     this.enter('transaction.init');
     const id = this.transactionalId;
-    if (id === undefined) throw new KafkaError('fatal', 'transaction.init', undefined, 'The Transactional API requires transactional.id to be configured');
-    if (this.tx) throw new KafkaError('fatal', 'transaction.init', undefined, 'invalid transaction state: initTransactions with an open transaction');
+    if (id === undefined)
+      throw new KafkaError('fatal', 'transaction.init', undefined, 'The Transactional API requires transactional.id to be configured');
+    if (this.tx)
+      throw new KafkaError('fatal', 'transaction.init', undefined, 'invalid transaction state: initTransactions with an open transaction');
     const previous = this.broker.transactionalIds.get(id);
     if (previous !== this) previous?.fence();
     this.broker.transactionalIds.set(id, this);
@@ -74,9 +77,17 @@ export class MemoryProducer implements StepProducer, Fenceable {
 
   async beginTransaction(): Promise<void> {
     this.enter('transaction.begin');
-    if (this.transactionalId === undefined) throw new KafkaError('fatal', 'transaction.begin', undefined, 'The Transactional API requires transactional.id to be configured');
-    if (this.state !== 'ready') throw new KafkaError('fatal', 'transaction.begin', undefined, 'invalid transaction state: beginTransaction before initTransactions');
-    if (this.tx) throw new KafkaError('fatal', 'transaction.begin', undefined, 'invalid transaction state: beginTransaction while a transaction is open');
+    if (this.transactionalId === undefined)
+      throw new KafkaError('fatal', 'transaction.begin', undefined, 'The Transactional API requires transactional.id to be configured');
+    if (this.state !== 'ready')
+      throw new KafkaError('fatal', 'transaction.begin', undefined, 'invalid transaction state: beginTransaction before initTransactions');
+    if (this.tx)
+      throw new KafkaError(
+        'fatal',
+        'transaction.begin',
+        undefined,
+        'invalid transaction state: beginTransaction while a transaction is open',
+      );
     this.tx = { records: [], offsets: new Map() };
   }
 

@@ -18,7 +18,8 @@ export interface RoutedRecord {
   timestamp: number;
 }
 
-export const byTopicPartition = (a: TopicPartition, b: TopicPartition): number => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1);
+export const byTopicPartition = (a: TopicPartition, b: TopicPartition): number =>
+  a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1;
 
 /** A copy callers may mutate without touching the log. */
 export const copyRecord = (r: InboundRecord): InboundRecord => ({ ...r, headers: r.headers.map((h) => ({ ...h })) });
@@ -38,7 +39,10 @@ export class Topics {
       if (existing.length !== partitions) throw new Error(`topic ${name} exists with ${existing.length} partitions, not ${partitions}`);
       return false;
     }
-    this.logs.set(name, Array.from({ length: partitions }, () => []));
+    this.logs.set(
+      name,
+      Array.from({ length: partitions }, () => []),
+    );
     return true;
   }
 
@@ -64,7 +68,8 @@ export class Topics {
     let partition = record.partition ?? -1;
     // -1 is librdkafka's "unassigned partition": the partitioner decides, as when absent.
     if (partition < 0) partition = key === null ? this.unkeyed(record.topic, log.length) : partitionForKey(key, log.length);
-    if (partition >= log.length) throw new KafkaError('fatal', operation, UNKNOWN_TOPIC_OR_PART, `Unknown topic or partition: ${record.topic} [${partition}]`);
+    if (partition >= log.length)
+      throw new KafkaError('fatal', operation, UNKNOWN_TOPIC_OR_PART, `Unknown topic or partition: ${record.topic} [${partition}]`);
     return {
       topic: record.topic,
       partition,

@@ -32,9 +32,18 @@ export class ScriptedHttp {
   fetchFor(step: string): typeof fetch {
     return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       const answer = this.script.shift() ?? { status: 200 };
-      const headers = Object.fromEntries(Object.entries((init?.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
+      const headers = Object.fromEntries(
+        Object.entries((init?.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
+      );
       const text = typeof init?.body === 'string' ? init.body : '';
-      this.deliveries.push({ step, url: String(input), method: init?.method ?? 'GET', headers, body: text ? JSON.parse(text) : undefined, status: answer.status });
+      this.deliveries.push({
+        step,
+        url: String(input),
+        method: init?.method ?? 'GET',
+        headers,
+        body: text ? JSON.parse(text) : undefined,
+        status: answer.status,
+      });
       return new Response(answer.body ?? null, { status: answer.status, headers: answer.headers ?? {} });
     };
   }

@@ -57,7 +57,9 @@ export class MemoryPostgresSink implements TransactionalSink {
 
   /** The table's rows, column → value, in the order they were first inserted. */
   rows(): TableRow[] {
-    return [...this.table.values()].map((row) => Object.fromEntries(this.columns.map((c, i) => [c.name, fromText(c.type, row[i] ?? null)])));
+    return [...this.table.values()].map((row) =>
+      Object.fromEntries(this.columns.map((c, i) => [c.name, fromText(c.type, row[i] ?? null)])),
+    );
   }
 
   async open(): Promise<void> {}
@@ -75,7 +77,14 @@ export class MemoryPostgresSink implements TransactionalSink {
     records.forEach((r, i) => {
       const row = this.columns.map((c) => c.toText(columnValue(r, c.source)));
       const nullKey = this.keyIdx.find((k) => row[k] === null);
-      if (nullKey !== undefined) rejected.set(i, new RowRejected('23502', `null value in column "${this.columns[nullKey]!.name}" of relation "${this.sink.table}" violates not-null constraint`));
+      if (nullKey !== undefined)
+        rejected.set(
+          i,
+          new RowRejected(
+            '23502',
+            `null value in column "${this.columns[nullKey]!.name}" of relation "${this.sink.table}" violates not-null constraint`,
+          ),
+        );
       else accepted.push(row);
     });
     return {

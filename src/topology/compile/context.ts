@@ -78,7 +78,13 @@ export class CompileContext {
     const result = this.schemas.get(relPath)!;
     if (!(result instanceof Error)) return result;
     if (result instanceof InvalidAvroSchema) this.diag.error(this.loc(site), 'invalid-avro', result.message);
-    else this.diag.error(this.loc(site), 'missing-schema', `schema file ${relPath} does not exist`, `paths are relative to the project root ${this.root}`);
+    else
+      this.diag.error(
+        this.loc(site),
+        'missing-schema',
+        `schema file ${relPath} does not exist`,
+        `paths are relative to the project root ${this.root}`,
+      );
     return undefined;
   }
 

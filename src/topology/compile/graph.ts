@@ -16,12 +16,20 @@ export function checkCycles(ctx: CompileContext, steps: PlannedStep[]): void {
       for (const next of readers.get(out) ?? []) {
         if (state.get(next.name) === 'visiting') {
           const loop = trail.slice(trail.indexOf(next));
-          const key = loop.map((s) => s.name).sort().join(',');
+          const key = loop
+            .map((s) => s.name)
+            .sort()
+            .join(',');
           if (!reported.has(key)) {
             reported.add(key);
             const entry = ctx.steps.find((e) => e.name === next.name)!;
             const path = [...loop, next].map((s) => `${s.name} (${s.input})`).join(' → ');
-            ctx.diag.error(ctx.loc({ file: entry.file, path: ['steps', next.name, 'input'] }), 'cycle', `steps form a cycle: ${path}`, 'a step must not read, directly or through other steps, what it writes');
+            ctx.diag.error(
+              ctx.loc({ file: entry.file, path: ['steps', next.name, 'input'] }),
+              'cycle',
+              `steps form a cycle: ${path}`,
+              'a step must not read, directly or through other steps, what it writes',
+            );
           }
         } else if (!state.has(next.name)) visit(next);
       }

@@ -33,18 +33,34 @@ function collect(ctx: CompileContext): void {
     for (const [name, t] of Object.entries(decl.topics)) {
       const prior = ctx.topics.get(name);
       if (prior && !isDeepStrictEqual(prior.decl, t)) {
-        ctx.diag.error(ctx.loc({ file, path: ['topics', name] }, 'key'), 'conflicting-topic', `topic \`${name}\` is also declared in ${prior.file.src.path} with different settings`, 'declare each topic once, or identically');
+        ctx.diag.error(
+          ctx.loc({ file, path: ['topics', name] }, 'key'),
+          'conflicting-topic',
+          `topic \`${name}\` is also declared in ${prior.file.src.path} with different settings`,
+          'declare each topic once, or identically',
+        );
       } else if (!prior) ctx.topics.set(name, { name, decl: t, file });
     }
     for (const [name, s] of Object.entries(decl.steps)) {
       const prior = ctx.steps.find((e) => e.name === name);
       if (prior) {
-        ctx.diag.error(ctx.loc({ file, path: ['steps', name] }, 'key'), 'duplicate-step', `step \`${name}\` is also defined in ${prior.file.src.path}`, 'step names are unique across topology files: they name retry topics and groups');
+        ctx.diag.error(
+          ctx.loc({ file, path: ['steps', name] }, 'key'),
+          'duplicate-step',
+          `step \`${name}\` is also defined in ${prior.file.src.path}`,
+          'step names are unique across topology files: they name retry topics and groups',
+        );
         continue;
       }
       const group = s.group ?? `weir.${decl.pipeline}.${name}`;
       const owner = groups.get(group);
-      if (owner) ctx.diag.error(ctx.loc({ file, path: ['steps', name, ...(s.group ? ['group'] : [])] }, s.group ? 'value' : 'key'), 'duplicate-group', `steps \`${owner}\` and \`${name}\` share the consumer group \`${group}\``, 'each step needs its own group, or the two would split the topic between them');
+      if (owner)
+        ctx.diag.error(
+          ctx.loc({ file, path: ['steps', name, ...(s.group ? ['group'] : [])] }, s.group ? 'value' : 'key'),
+          'duplicate-group',
+          `steps \`${owner}\` and \`${name}\` share the consumer group \`${group}\``,
+          'each step needs its own group, or the two would split the topic between them',
+        );
       groups.set(group, name);
       ctx.steps.push({ name, pipeline: decl.pipeline, decl: s, file });
     }
@@ -57,7 +73,12 @@ function checkEnv(ctx: CompileContext): Plan['env'] {
     for (const ref of file.envRefs) {
       used.push({ name: ref.name, usedBy: `${file.relPath}:${pathText(ref.path)}` });
       if (ctx.env && !ref.hasFallback && !ctx.env[ref.name]) {
-        ctx.diag.error(ref.loc, 'missing-env', `environment variable ${ref.name} is not set`, `set ${ref.name}, or write \${${ref.name}:-default}`);
+        ctx.diag.error(
+          ref.loc,
+          'missing-env',
+          `environment variable ${ref.name} is not set`,
+          `set ${ref.name}, or write \${${ref.name}:-default}`,
+        );
       }
     }
   }

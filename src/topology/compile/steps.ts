@@ -16,13 +16,21 @@ function stepKind(ctx: CompileContext, entry: StepEntry, site: Site): StepKind |
   const present = KINDS.filter((k) => d[k] !== undefined);
   if (present.length !== 1) {
     const what = present.length === 0 ? 'has none' : `has ${present.join(' and ')}`;
-    ctx.diag.error(ctx.loc(site, 'key'), 'step-kind', `step \`${entry.name}\` must be exactly one of transform, filter, map, route or sink; it ${what}`);
+    ctx.diag.error(
+      ctx.loc(site, 'key'),
+      'step-kind',
+      `step \`${entry.name}\` must be exactly one of transform, filter, map, route or sink; it ${what}`,
+    );
     return undefined;
   }
   if (present[0] !== 'sink') return present[0];
   const sinks = (['postgres', 'http'] as const).filter((k) => d.sink?.[k] !== undefined);
   if (sinks.length !== 1) {
-    ctx.diag.error(ctx.loc({ ...site, path: [...site.path, 'sink'] }, 'key'), 'step-kind', `sink of step \`${entry.name}\` must have exactly one of postgres or http`);
+    ctx.diag.error(
+      ctx.loc({ ...site, path: [...site.path, 'sink'] }, 'key'),
+      'step-kind',
+      `sink of step \`${entry.name}\` must have exactly one of postgres or http`,
+    );
     return undefined;
   }
   return sinks[0];
@@ -32,14 +40,20 @@ function outputsOf(ctx: CompileContext, entry: StepEntry, kind: StepKind, site: 
   const d = entry.decl;
   const at = (...p: (string | number)[]) => ({ ...site, path: [...site.path, ...p] });
   if (kind === 'route') {
-    if (d.outputs) ctx.diag.error(ctx.loc(at('outputs'), 'key'), 'invalid-value', 'a route step derives its outputs from `route.cases` and `route.default`; remove `outputs`');
+    if (d.outputs)
+      ctx.diag.error(
+        ctx.loc(at('outputs'), 'key'),
+        'invalid-value',
+        'a route step derives its outputs from `route.cases` and `route.default`; remove `outputs`',
+      );
     const cases = Object.entries(d.route!.cases);
     for (const [value, topic] of cases) ctx.requireTopic(topic, at('route', 'cases', value), 'route');
     if (d.route!.default) ctx.requireTopic(d.route!.default, at('route', 'default'), 'route default');
     return [...new Set([...cases.map(([, t]) => t), ...(d.route!.default ? [d.route!.default] : [])])].sort();
   }
   if (kind === 'postgres' || kind === 'http') {
-    if (d.outputs) ctx.diag.error(ctx.loc(at('outputs'), 'key'), 'invalid-value', 'a sink step writes to its external system; remove `outputs`');
+    if (d.outputs)
+      ctx.diag.error(ctx.loc(at('outputs'), 'key'), 'invalid-value', 'a sink step writes to its external system; remove `outputs`');
     return [];
   }
   if (!d.outputs) {
@@ -56,10 +70,21 @@ function checkTransformModule(ctx: CompileContext, entry: StepEntry, site: Site)
   const [module, exportName] = spec.split('#') as [string, string];
   const at = { ...site, path: [...site.path, 'transform'] };
   const result = checkModule(ctx.root, module, exportName);
-  if (!result.ok && result.reason === 'missing-module') ctx.diag.error(ctx.loc(at), 'missing-module', `transform module ${module} does not exist`, `paths are relative to the project root ${ctx.root}`);
+  if (!result.ok && result.reason === 'missing-module')
+    ctx.diag.error(
+      ctx.loc(at),
+      'missing-module',
+      `transform module ${module} does not exist`,
+      `paths are relative to the project root ${ctx.root}`,
+    );
   if (!result.ok && result.reason === 'missing-export') {
     const guess = didYouMean(exportName, result.exports);
-    ctx.diag.error(ctx.loc(at), 'missing-export', `${module} has no export \`${exportName}\`` + (guess ? ` — did you mean \`${guess}\`?` : ''), guess ? undefined : `it exports: ${result.exports.join(', ') || 'nothing'}`);
+    ctx.diag.error(
+      ctx.loc(at),
+      'missing-export',
+      `${module} has no export \`${exportName}\`` + (guess ? ` — did you mean \`${guess}\`?` : ''),
+      guess ? undefined : `it exports: ${result.exports.join(', ') || 'nothing'}`,
+    );
   }
   return { module, export: exportName };
 }
@@ -74,7 +99,11 @@ function checkReaderSchema(ctx: CompileContext, entry: StepEntry, site: Site): s
   const reader = ctx.schema(d.schema, at);
   if (!topic) return d.schema;
   if (!topicSchema) {
-    ctx.diag.error(ctx.loc(at), 'incompatible-edge', `step reads \`${d.input}\` with an Avro schema, but the topic's values are ${topic.decl.value.format}`);
+    ctx.diag.error(
+      ctx.loc(at),
+      'incompatible-edge',
+      `step reads \`${d.input}\` with an Avro schema, but the topic's values are ${topic.decl.value.format}`,
+    );
     return d.schema;
   }
   const writer = ctx.schemaIfValid(topicSchema);
@@ -103,7 +132,8 @@ function checkKeyRule(ctx: CompileContext, entry: StepEntry, outputs: string[], 
       ctx.diag.error(
         ctx.loc({ ...site, path: [...site.path, 'key', 'field'] }),
         'key-field-absent',
-        `output key field \`${rule.field}\` is not in the schema of \`${out}\` (${topic.decl.value.schema})` + (guess ? ` — did you mean \`${guess}\`?` : ''),
+        `output key field \`${rule.field}\` is not in the schema of \`${out}\` (${topic.decl.value.schema})` +
+          (guess ? ` — did you mean \`${guess}\`?` : ''),
         guess ? undefined : `fields: ${fieldNames(schema.type).join(', ')}`,
       );
     }
@@ -130,7 +160,11 @@ function checkTransactionBudget(ctx: CompileContext, entry: StepEntry, site: Sit
   const rateMs = d.rateLimit ? Math.ceil((d.batch.records / d.rateLimit.perSecond) * 1000) : 0;
   const budget = d.batch.time + rateMs + d.timeout;
   if (d.transactionTimeout > budget) return;
-  const parts = [`${formatDuration(d.batch.time)} to collect`, ...(rateMs ? [`${d.batch.records} records at ${d.rateLimit!.perSecond}/s (${formatDuration(rateMs)})`] : []), `a ${formatDuration(d.timeout)} timeout for a slow record`];
+  const parts = [
+    `${formatDuration(d.batch.time)} to collect`,
+    ...(rateMs ? [`${d.batch.records} records at ${d.rateLimit!.perSecond}/s (${formatDuration(rateMs)})`] : []),
+    `a ${formatDuration(d.timeout)} timeout for a slow record`,
+  ];
   ctx.diag.error(
     ctx.loc({ ...site, path: [...site.path, 'transactionTimeout'] }),
     'transaction-timeout',
@@ -143,21 +177,41 @@ function checkPostgres(ctx: CompileContext, entry: StepEntry, readerSchema: stri
   const pg = entry.decl.sink?.postgres;
   if (!pg) return null;
   const at = (...p: (string | number)[]) => ({ ...site, path: [...site.path, 'sink', 'postgres', ...p] });
-  const columns = Object.entries(pg.columns).map(([name, c]) => (typeof c === 'string' ? { name, source: c, type: null } : { name, source: c.field, type: c.type ?? null }));
-  if (pg.version && pg.mode !== 'upsert') ctx.diag.error(ctx.loc(at('version')), 'invalid-value', '`version` guards upserts; it needs `mode: upsert`');
+  const columns = Object.entries(pg.columns).map(([name, c]) =>
+    typeof c === 'string' ? { name, source: c, type: null } : { name, source: c.field, type: c.type ?? null },
+  );
+  if (pg.version && pg.mode !== 'upsert')
+    ctx.diag.error(ctx.loc(at('version')), 'invalid-value', '`version` guards upserts; it needs `mode: upsert`');
   for (const [i, k] of pg.key.entries()) {
-    if (!pg.columns[k]) ctx.diag.error(ctx.loc(at('key', i)), 'unknown-field', `key column \`${k}\` is not in \`columns\``, `columns: ${Object.keys(pg.columns).join(', ')}`);
+    if (!pg.columns[k])
+      ctx.diag.error(
+        ctx.loc(at('key', i)),
+        'unknown-field',
+        `key column \`${k}\` is not in \`columns\``,
+        `columns: ${Object.keys(pg.columns).join(', ')}`,
+      );
   }
-  if (pg.version && !pg.columns[pg.version]) ctx.diag.error(ctx.loc(at('version')), 'unknown-field', `version column \`${pg.version}\` is not in \`columns\``);
+  if (pg.version && !pg.columns[pg.version])
+    ctx.diag.error(ctx.loc(at('version')), 'unknown-field', `version column \`${pg.version}\` is not in \`columns\``);
   const schema = readerSchema ? ctx.schemaIfValid(readerSchema) : undefined;
   for (const c of columns) {
     if (c.source.startsWith('$')) {
       if (!['$eventId', '$key', '$topic', '$partition', '$offset', '$timestamp'].includes(c.source)) {
-        ctx.diag.error(ctx.loc(at('columns', c.name)), 'invalid-value', `unknown record attribute ${c.source}`, 'use $eventId, $key, $topic, $partition, $offset or $timestamp');
+        ctx.diag.error(
+          ctx.loc(at('columns', c.name)),
+          'invalid-value',
+          `unknown record attribute ${c.source}`,
+          'use $eventId, $key, $topic, $partition, $offset or $timestamp',
+        );
       }
     } else if (schema && !fieldType(schema.type, c.source)) {
       const guess = didYouMean(c.source, fieldNames(schema.type));
-      ctx.diag.error(ctx.loc(at('columns', c.name)), 'unknown-field', `column \`${c.name}\` maps field \`${c.source}\`, which ${readerSchema} does not have` + (guess ? ` — did you mean \`${guess}\`?` : ''));
+      ctx.diag.error(
+        ctx.loc(at('columns', c.name)),
+        'unknown-field',
+        `column \`${c.name}\` maps field \`${c.source}\`, which ${readerSchema} does not have` +
+          (guess ? ` — did you mean \`${guess}\`?` : ''),
+      );
     }
   }
   return { table: pg.table, key: pg.key, mode: pg.mode, version: pg.version ?? null, columns, createTable: pg.createTable };
@@ -178,10 +232,19 @@ export function planStep(ctx: CompileContext, entry: StepEntry): PlannedStep | u
   checkTransactionBudget(ctx, entry, site);
   const postgres = checkPostgres(ctx, entry, readerSchema, site);
   if (kind === 'postgres' && d.retry.preserveKeyOrder) {
-    ctx.diag.error(ctx.loc({ ...site, path: [...site.path, 'retry', 'preserveKeyOrder'] }), 'invalid-value', 'ordered retries are not available for Postgres sinks', 'use a version column (`version:`) so that an older record never overwrites a newer row instead');
+    ctx.diag.error(
+      ctx.loc({ ...site, path: [...site.path, 'retry', 'preserveKeyOrder'] }),
+      'invalid-value',
+      'ordered retries are not available for Postgres sinks',
+      'use a version column (`version:`) so that an older record never overwrites a newer row instead',
+    );
   }
   if (d.ordering === 'partition' && d.concurrency > 1) {
-    ctx.diag.warn(ctx.loc({ ...site, path: [...site.path, 'concurrency'] }), 'invalid-value', '`concurrency` only applies with `ordering: key`; this step processes its partitions in order');
+    ctx.diag.warn(
+      ctx.loc({ ...site, path: [...site.path, 'concurrency'] }),
+      'invalid-value',
+      '`concurrency` only applies with `ordering: key`; this step processes its partitions in order',
+    );
   }
   if (ctx.diag.errors.length > errorsBefore) return undefined;
   const http = d.sink?.http;
@@ -227,7 +290,12 @@ export function planStep(ctx: CompileContext, entry: StepEntry): PlannedStep | u
       keysTopic: d.retry.preserveKeyOrder ? retryKeysTopic(d.input, entry.name) : null,
     },
     rateLimit: d.rateLimit
-      ? { perSecond: d.rateLimit.perSecond, burst: d.rateLimit.burst ?? Math.ceil(d.rateLimit.perSecond), scope: d.rateLimit.scope, onRedisDown: d.rateLimit.onRedisDown }
+      ? {
+          perSecond: d.rateLimit.perSecond,
+          burst: d.rateLimit.burst ?? Math.ceil(d.rateLimit.perSecond),
+          scope: d.rateLimit.scope,
+          onRedisDown: d.rateLimit.onRedisDown,
+        }
       : null,
   };
 }

@@ -40,17 +40,38 @@ export function plannedTopics(ctx: CompileContext, steps: PlannedStep[]): Planne
         }
         return;
       }
-      out.set(name, { name, role, partitions: input.decl.partitions, replicationFactor: input.decl.replicationFactor ?? null, config: sortKeys(config), key, value, step: step.name, compatibility: 'NONE' });
+      out.set(name, {
+        name,
+        role,
+        partitions: input.decl.partitions,
+        replicationFactor: input.decl.replicationFactor ?? null,
+        config: sortKeys(config),
+        key,
+        value,
+        step: step.name,
+        compatibility: 'NONE',
+      });
     };
     for (const tier of step.retry.tiers) {
       derive(tier.topic, 'retry', { 'retention.ms': String(Math.max(7 * DAY, tier.delayMs * 4)) }, input.decl.key, input.decl.value);
     }
     derive(step.retry.dlq, 'dlq', { 'retention.ms': String(30 * DAY) }, input.decl.key, input.decl.value);
     derive(step.retry.dlqHandled, 'dlq-handled', { 'cleanup.policy': 'compact' }, { format: 'string' }, { format: 'json' });
-    if (step.retry.keysTopic) derive(step.retry.keysTopic, 'retry-keys', { 'cleanup.policy': 'compact' }, { format: 'bytes' }, { format: 'json' });
+    if (step.retry.keysTopic)
+      derive(step.retry.keysTopic, 'retry-keys', { 'cleanup.policy': 'compact' }, { format: 'bytes' }, { format: 'json' });
   }
   if (steps.length > 0) {
-    out.set(AUDIT_TOPIC, { name: AUDIT_TOPIC, role: 'audit', partitions: 1, replicationFactor: null, config: { 'retention.ms': String(365 * DAY) }, key: { format: 'string' }, value: { format: 'json' }, step: null, compatibility: 'NONE' });
+    out.set(AUDIT_TOPIC, {
+      name: AUDIT_TOPIC,
+      role: 'audit',
+      partitions: 1,
+      replicationFactor: null,
+      config: { 'retention.ms': String(365 * DAY) },
+      key: { format: 'string' },
+      value: { format: 'json' },
+      step: null,
+      compatibility: 'NONE',
+    });
   }
   return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -63,7 +84,14 @@ export function plannedSubjects(ctx: CompileContext): PlannedSubject[] {
       if (ref.format !== 'avro') continue;
       const schema = ctx.schema(ref.schema, { file: t.file, path: ['topics', t.name, part] });
       if (!schema) continue;
-      out.push({ subject: subjectName(t.name, part), topic: t.name, part, schema: ref.schema, fingerprint: schema.fingerprint, compatibility: t.decl.compatibility });
+      out.push({
+        subject: subjectName(t.name, part),
+        topic: t.name,
+        part,
+        schema: ref.schema,
+        fingerprint: schema.fingerprint,
+        compatibility: t.decl.compatibility,
+      });
     }
   }
   return out.sort((a, b) => a.subject.localeCompare(b.subject));

@@ -5,7 +5,10 @@ import type { Path } from '../source.ts';
 import { nodeKind, report, Spec, type Infer, type JsonSchema, type ParseCtx } from './core.ts';
 
 export class ListSpec<T> extends Spec<T[]> {
-  constructor(readonly item: Spec<T>, private readonly minItems = 0) {
+  constructor(
+    readonly item: Spec<T>,
+    private readonly minItems = 0,
+  ) {
     super();
   }
   typeName() {
@@ -134,7 +137,12 @@ export class ObjectSpec<F extends Fields> extends Spec<InferObject<F>> {
       }
       if (spec.defaultValue !== undefined) out[key] = structuredClone(spec.defaultValue);
       else if (spec.required) {
-        ctx.diag.error(ctx.src.nodeLoc(node), 'missing-key', `${this.title} needs \`${key}\` (${spec.typeName()})`, spec.description || undefined);
+        ctx.diag.error(
+          ctx.src.nodeLoc(node),
+          'missing-key',
+          `${this.title} needs \`${key}\` (${spec.typeName()})`,
+          spec.description || undefined,
+        );
         ok = false;
       }
     }
@@ -142,7 +150,9 @@ export class ObjectSpec<F extends Fields> extends Spec<InferObject<F>> {
   }
   protected schema(): JsonSchema {
     const properties = Object.fromEntries(Object.entries(this.fields).map(([k, s]) => [k, s.jsonSchema()]));
-    const required = Object.entries(this.fields).filter(([, s]) => s.required).map(([k]) => k);
+    const required = Object.entries(this.fields)
+      .filter(([, s]) => s.required)
+      .map(([k]) => k);
     return { type: 'object', title: this.title, properties, additionalProperties: false, ...(required.length ? { required } : {}) };
   }
 }

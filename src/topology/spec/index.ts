@@ -22,5 +22,6 @@ export const s = {
   map: <T>(value: Spec<T>, keyName: string, keyPattern?: { regex: RegExp; explain: string }) => new MapSpec(value, keyName, keyPattern),
   object: <F extends Record<string, Spec<unknown>>>(title: string, fields: F) => new ObjectSpec(fields, title),
   either: <A, B>(name: string, scalar: Spec<A> | undefined, map: Spec<B> | undefined) => new EitherSpec(scalar, map, name),
-  custom: <T>(name: string, json: JsonSchema, parse: (node: Node | null, path: Path, ctx: ParseCtx) => T | undefined) => new CustomSpec(name, parse, json),
+  custom: <T>(name: string, json: JsonSchema, parse: (node: Node | null, path: Path, ctx: ParseCtx) => T | undefined) =>
+    new CustomSpec(name, parse, json),
 };

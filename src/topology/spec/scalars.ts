@@ -19,7 +19,8 @@ export class StringSpec extends Spec<string> {
     const v = scalarValue(node);
     if (typeof v === 'number' || typeof v === 'boolean') return String(v); // `version: 2` is fine as "2"
     if (typeof v !== 'string') return report(ctx, node, 'wrong-type', `expected a string, got ${nodeKind(node)}`);
-    if (this.pattern && !this.pattern.regex.test(v)) return report(ctx, node, 'invalid-value', `${JSON.stringify(v)} ${this.pattern.explain}`);
+    if (this.pattern && !this.pattern.regex.test(v))
+      return report(ctx, node, 'invalid-value', `${JSON.stringify(v)} ${this.pattern.explain}`);
     return v;
   }
   protected schema(): JsonSchema {
@@ -28,7 +29,10 @@ export class StringSpec extends Spec<string> {
 }
 
 export class IntSpec extends Spec<number> {
-  constructor(private readonly min = -Infinity, private readonly max = Infinity) {
+  constructor(
+    private readonly min = -Infinity,
+    private readonly max = Infinity,
+  ) {
     super();
   }
   typeName() {
@@ -44,7 +48,11 @@ export class IntSpec extends Spec<number> {
     return v;
   }
   protected schema(): JsonSchema {
-    return { type: 'integer', ...(this.min > -Infinity ? { minimum: this.min } : {}), ...(this.max < Infinity ? { maximum: this.max } : {}) };
+    return {
+      type: 'integer',
+      ...(this.min > -Infinity ? { minimum: this.min } : {}),
+      ...(this.max < Infinity ? { maximum: this.max } : {}),
+    };
   }
 }
 
@@ -89,7 +97,12 @@ export class EnumSpec<T extends string> extends Spec<T> {
   parse(node: Node | null, _path: Path, ctx: ParseCtx) {
     const v = scalarValue(node);
     if (typeof v === 'string' && (this.values as readonly string[]).includes(v)) return v as T;
-    return report(ctx, node, typeof v === 'string' ? 'invalid-value' : 'wrong-type', `expected one of ${this.values.join(', ')}, got ${nodeKind(node)}`);
+    return report(
+      ctx,
+      node,
+      typeof v === 'string' ? 'invalid-value' : 'wrong-type',
+      `expected one of ${this.values.join(', ')}, got ${nodeKind(node)}`,
+    );
   }
   protected schema(): JsonSchema {
     return { type: 'string', enum: [...this.values] };
@@ -112,14 +125,23 @@ export function humanDuration(ms: number): string {
 }
 
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
 }
 
 export function formatSize(bytes: number): string {
-  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
     if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
   }
   return `${bytes}B`;
@@ -139,7 +161,13 @@ export class DurationSpec extends Spec<number> {
     const ms = typeof v === 'string' ? parseDuration(v) : undefined;
     if (ms !== undefined) return ms;
     const hint = typeof v === 'number' ? `add a unit, e.g. ${v}s or ${v}ms` : 'write a number and a unit: ms, s, m, h or d (e.g. 30s, 5m)';
-    return report(ctx, node, typeof v === 'string' || typeof v === 'number' ? 'invalid-value' : 'wrong-type', `expected a duration, got ${nodeKind(node)}`, hint);
+    return report(
+      ctx,
+      node,
+      typeof v === 'string' || typeof v === 'number' ? 'invalid-value' : 'wrong-type',
+      `expected a duration, got ${nodeKind(node)}`,
+      hint,
+    );
   }
   protected schema(): JsonSchema {
     return { type: 'string', pattern: '^\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)$' };
@@ -155,9 +183,20 @@ export class SizeSpec extends Spec<number> {
     if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
     const bytes = typeof v === 'string' ? parseSize(v) : undefined;
     if (bytes !== undefined) return bytes;
-    return report(ctx, node, 'invalid-value', `expected a size, got ${nodeKind(node)}`, 'write bytes or a number with a unit: B, KB, MB, KiB, MiB (e.g. 1MiB)');
+    return report(
+      ctx,
+      node,
+      'invalid-value',
+      `expected a size, got ${nodeKind(node)}`,
+      'write bytes or a number with a unit: B, KB, MB, KiB, MiB (e.g. 1MiB)',
+    );
   }
   protected schema(): JsonSchema {
-    return { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|KiB|MiB|GiB)$' }] };
+    return {
+      oneOf: [
+        { type: 'integer', minimum: 1 },
+        { type: 'string', pattern: '^\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|KiB|MiB|GiB)$' },
+      ],
+    };
   }
 }

@@ -18,7 +18,10 @@ function repo(level: string, first: object[]) {
   mkdirSync(join(dir, 'topology'));
   mkdirSync(join(dir, 'schemas'));
   writeFileSync(join(dir, 'package.json'), '{}');
-  writeFileSync(join(dir, 'topology', 'shop.yaml'), `pipeline: shop\ntopics:\n  orders:\n    partitions: 3\n    value: schemas/OrderCreated.avsc\n    compatibility: ${level}\n`);
+  writeFileSync(
+    join(dir, 'topology', 'shop.yaml'),
+    `pipeline: shop\ntopics:\n  orders:\n    partitions: 3\n    value: schemas/OrderCreated.avsc\n    compatibility: ${level}\n`,
+  );
   writeFileSync(join(dir, 'schemas', 'OrderCreated.avsc'), schema(first));
   git('init', '-q', '-b', 'main');
   git('-c', 'user.email=t@example.com', '-c', 'user.name=t', 'add', '.');
@@ -46,7 +49,9 @@ describe('schemas check against a git ref', () => {
     const r = repo('FORWARD', [ID, AMOUNT]);
     const [v] = r.check([ID]);
     expect(v!.status).toBe('incompatible');
-    expect(v!.problems.map((p) => p.message)).toEqual(['`OrderCreated.amount`: field removed without a default — readers with the old schema cannot fill it when reading new data']);
+    expect(v!.problems.map((p) => p.message)).toEqual([
+      '`OrderCreated.amount`: field removed without a default — readers with the old schema cannot fill it when reading new data',
+    ]);
   });
 
   it('_TRANSITIVE levels check every committed version, not just the last', () => {

@@ -10,8 +10,16 @@ const options: OptionSpec[] = [
 
 describe('parseArgs', () => {
   it('parses flags, values, defaults, lists and positionals', () => {
-    const parsed = parseArgs('x', options, [{ name: 'files', description: '', variadic: true }], ['a.yaml', '--json', '--limit=5', '-s', 'one,two', 'b.yaml']);
-    expect(parsed).toEqual({ options: { json: true, format: 'mermaid', limit: 5, step: ['one', 'two'] }, positionals: ['a.yaml', 'b.yaml'] });
+    const parsed = parseArgs(
+      'x',
+      options,
+      [{ name: 'files', description: '', variadic: true }],
+      ['a.yaml', '--json', '--limit=5', '-s', 'one,two', 'b.yaml'],
+    );
+    expect(parsed).toEqual({
+      options: { json: true, format: 'mermaid', limit: 5, step: ['one', 'two'] },
+      positionals: ['a.yaml', 'b.yaml'],
+    });
   });
 
   it('accumulates a repeated list option', () => {
@@ -19,7 +27,9 @@ describe('parseArgs', () => {
   });
 
   it('names the unknown option and what was expected', () => {
-    expect(() => parseArgs('plan', options, [], ['--jsno'])).toThrow(/unknown option --jsno for `weir plan`; expected --json, --format, --limit, --step/);
+    expect(() => parseArgs('plan', options, [], ['--jsno'])).toThrow(
+      /unknown option --jsno for `weir plan`; expected --json, --format, --limit, --step/,
+    );
   });
 
   it('rejects bad values with what was expected', () => {

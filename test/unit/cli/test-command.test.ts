@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/run.ts';
 
-const CLOSED = { KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:9', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:9', DATABASE_URL: 'postgres://127.0.0.1:9/none', REDIS_URL: 'redis://127.0.0.1:9' };
+const CLOSED = {
+  KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:9',
+  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:9',
+  DATABASE_URL: 'postgres://127.0.0.1:9/none',
+  REDIS_URL: 'redis://127.0.0.1:9',
+};
 const saved = { ...process.env };
 afterEach(() => {
   process.env = { ...saved };

@@ -13,7 +13,8 @@ class FakeBucket implements TokenBucket {
   }
 }
 
-const settledWithin = (p: Promise<unknown>, ms: number) => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+const settledWithin = (p: Promise<unknown>, ms: number) =>
+  Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 
 describe('RateLimiter', () => {
   it('takes a tenth of a second of tokens per round trip and spends them locally', async () => {
@@ -40,7 +41,13 @@ describe('RateLimiter', () => {
     let now = 0;
     const bucket = new FakeBucket();
     const errors: string[] = [];
-    const limiter = new RateLimiter(bucket, { perSecond: 1_000, burst: 1_000, onRedisDown: 'fail-closed', clock: () => now, onRedisError: (e) => errors.push(e.message) });
+    const limiter = new RateLimiter(bucket, {
+      perSecond: 1_000,
+      burst: 1_000,
+      onRedisDown: 'fail-closed',
+      clock: () => now,
+      onRedisError: (e) => errors.push(e.message),
+    });
     await limiter.acquire();
     bucket.down = true;
     await limiter.acquire(); // spends a token already granted
@@ -57,7 +64,12 @@ describe('RateLimiter', () => {
     const bucket = new FakeBucket();
     bucket.down = true;
     const errors: string[] = [];
-    const limiter = new RateLimiter(bucket, { perSecond: 50, burst: 50, onRedisDown: 'fail-open', onRedisError: (e) => errors.push(e.message) });
+    const limiter = new RateLimiter(bucket, {
+      perSecond: 50,
+      burst: 50,
+      onRedisDown: 'fail-open',
+      onRedisError: (e) => errors.push(e.message),
+    });
     for (let i = 0; i < 20; i++) await limiter.acquire();
     expect(errors.length).toBeGreaterThan(0);
     expect(bucket.requests).toEqual([]);

@@ -25,11 +25,17 @@ describe('classify', () => {
   });
 
   it('a subclass of RetryableError retries even when the step retries only named errors', () => {
-    expect(classify(new LookupTimedOut('slow'), { retryOn: ['SomethingElse'], dlqOn: [] })).toMatchObject({ disposition: 'retry', errorClass: 'LookupTimedOut' });
+    expect(classify(new LookupTimedOut('slow'), { retryOn: ['SomethingElse'], dlqOn: [] })).toMatchObject({
+      disposition: 'retry',
+      errorClass: 'LookupTimedOut',
+    });
   });
 
   it("a subclass of a class named in the step's dlqOn goes to the DLQ", () => {
-    expect(classify(new MissingItems('empty'), { retryOn: [], dlqOn: ['ValidationError'] })).toMatchObject({ disposition: 'dlq', errorClass: 'MissingItems' });
+    expect(classify(new MissingItems('empty'), { retryOn: [], dlqOn: ['ValidationError'] })).toMatchObject({
+      disposition: 'dlq',
+      errorClass: 'MissingItems',
+    });
     expect(classify(new MissingItems('empty'), none).disposition).toBe('retry');
   });
 

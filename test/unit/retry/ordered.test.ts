@@ -45,7 +45,10 @@ describe('ordered retries bookkeeping', () => {
   });
 
   it('round-trips the keys topic value', () => {
-    const members = [{ offset: 7, tier: 0 }, { offset: 9, tier: 2 }];
+    const members = [
+      { offset: 7, tier: 0 },
+      { offset: 9, tier: 2 },
+    ];
     expect(decodeMembers(encodeMembers(members))).toEqual(members);
     expect(decodeMembers(null)).toBeNull();
   });

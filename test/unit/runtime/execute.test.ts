@@ -7,7 +7,9 @@ import { executeBatch } from '../../../src/runtime/execute.ts';
 import type { Work } from '../../../src/runtime/step-io.ts';
 
 const work = (topic: string, partition: number, key: string): Work =>
-  ({ raw: { topic, partition, offset: 0, key: Buffer.from(key), value: null, headers: [], timestamp: 0, size: 0 } satisfies InboundRecord }) as unknown as Work;
+  ({
+    raw: { topic, partition, offset: 0, key: Buffer.from(key), value: null, headers: [], timestamp: 0, size: 0 } satisfies InboundRecord,
+  }) as unknown as Work;
 
 describe('executeBatch lanes', () => {
   const batch = [work('in.retry.1s', 2, 'other'), work('in', 2, 'k'), work('in.retry.1s', 2, 'k'), work('in', 3, 'k')];

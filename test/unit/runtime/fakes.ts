@@ -55,7 +55,11 @@ export function countingClients(inner: KafkaClients) {
 }
 
 /** A registry whose schemaById rejects with `failure()` whenever `down(id)` says so (an outage), else answers. */
-export function flakyRegistry(registry: MemoryRegistry, down: (id: number) => boolean, failure: () => Error): SchemaSource & { calls: number[] } {
+export function flakyRegistry(
+  registry: MemoryRegistry,
+  down: (id: number) => boolean,
+  failure: () => Error,
+): SchemaSource & { calls: number[] } {
   const source = {
     calls: [] as number[],
     async schemaById(id: number) {

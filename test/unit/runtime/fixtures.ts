@@ -95,7 +95,8 @@ export async function setup(opts: Setup = {}) {
     ...opts.hooks,
     onTransition(from, to, reason) {
       transitions.push(`${from}→${to}`);
-      if (transitions.length > TRANSITION_BUDGET) throw new Error(`more than ${TRANSITION_BUDGET} transitions: ${transitions.slice(-12).join(', ')}`);
+      if (transitions.length > TRANSITION_BUDGET)
+        throw new Error(`more than ${TRANSITION_BUDGET} transitions: ${transitions.slice(-12).join(', ')}`);
       opts.hooks?.onTransition?.(from, to, reason);
     },
   };
@@ -121,7 +122,9 @@ export async function setup(opts: Setup = {}) {
       await loop.advance();
       if (done()) return;
     }
-    throw new Error(`${what}: not reached within ${max} steps (state ${loop.state}); last transitions: ${transitions.slice(-16).join(', ')}`);
+    throw new Error(
+      `${what}: not reached within ${max} steps (state ${loop.state}); last transitions: ${transitions.slice(-16).join(', ')}`,
+    );
   }
 
   /** Another replica of the step on the same cluster (a second group member), with its own transitions. */
@@ -168,7 +171,11 @@ export async function setup(opts: Setup = {}) {
     since: (from: number) => transitions.slice(from),
     mark: () => transitions.length,
     /** Appends records `{ n }` with key `key` to the input. */
-    input(ns: number[], key: (n: number) => string = (n) => `k${n}`, encode: (n: number) => Buffer = (n) => Buffer.from(JSON.stringify({ n }))) {
+    input(
+      ns: number[],
+      key: (n: number) => string = (n) => `k${n}`,
+      encode: (n: number) => Buffer = (n) => Buffer.from(JSON.stringify({ n })),
+    ) {
       for (const n of ns) cluster.append(IN, { key: key(n), value: encode(n) });
     },
     /** The `n` of each committed output record, in log order. */

@@ -38,7 +38,10 @@ function paths(): Map<State, Step[]> {
   const queue: State[] = ['starting'];
   while (queue.length) {
     const s = queue.shift()!;
-    const edges: Array<[Step, State]> = [...TABLE[s].next.map((n): [Step, State] => [{ go: n }, n]), ...Object.entries(TABLE[s].failure).map(([k, n]): [Step, State] => [{ fail: k as FailureKind }, n])];
+    const edges: Array<[Step, State]> = [
+      ...TABLE[s].next.map((n): [Step, State] => [{ go: n }, n]),
+      ...Object.entries(TABLE[s].failure).map(([k, n]): [Step, State] => [{ fail: k as FailureKind }, n]),
+    ];
     for (const [step, n] of edges) {
       if (found.has(n)) continue;
       found.set(n, [...found.get(s)!, step]);

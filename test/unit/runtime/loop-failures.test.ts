@@ -4,8 +4,23 @@
 import { describe, expect, it } from 'vitest';
 import { range, setup } from './fixtures.ts';
 
-const START = ['starting→rebalancing', 'rebalancing→collecting', 'collecting→processing', 'processing→producing', 'producing→collecting', 'collecting→settling'];
-const REDO = ['rewinding→collecting', 'collecting→processing', 'processing→producing', 'producing→collecting', 'collecting→settling', 'settling→collecting', 'collecting→collecting'];
+const START = [
+  'starting→rebalancing',
+  'rebalancing→collecting',
+  'collecting→processing',
+  'processing→producing',
+  'producing→collecting',
+  'collecting→settling',
+];
+const REDO = [
+  'rewinding→collecting',
+  'collecting→processing',
+  'processing→producing',
+  'producing→collecting',
+  'collecting→settling',
+  'settling→collecting',
+  'collecting→collecting',
+];
 
 describe('worker loop: transaction failures', () => {
   it('abortable on commit: settling → aborting → rewinding → collecting, the batch is redone once', async () => {
@@ -61,21 +76,29 @@ describe('worker loop: transaction failures', () => {
     expect(h.cluster.stats).toMatchObject({ abortedTransactions: 1, committedTransactions: 1 });
   });
 
-  it.each(['transaction.sendOffsets', 'transaction.commit'])('fenced on %s: settling → rejoining → starting with new clients, outputs once', async (op) => {
-    const h = await setup({ records: 3 });
-    h.input(range(5));
-    h.cluster.failNext(op, 'fenced');
-    await h.idle();
-    expect(h.transitions.slice(0, 8)).toEqual([...START.slice(0, 5), 'collecting→processing', 'processing→settling', 'settling→rejoining']);
-    expect(h.transitions.slice(8, 11)).toEqual(['rejoining→starting', 'starting→rebalancing', 'rebalancing→collecting']);
-    expect(h.made.consumers).toHaveLength(2);
-    expect(h.made.producers).toHaveLength(2);
-    expect(h.openClients()).toBe(2);
-    expect(h.outputs()).toEqual(range(5));
-    expect(h.committed()).toBe(5);
-    expect(h.cluster.stats.abortedTransactions).toBe(1);
-    expect(h.loop.failure).toBeUndefined();
-  });
+  it.each(['transaction.sendOffsets', 'transaction.commit'])(
+    'fenced on %s: settling → rejoining → starting with new clients, outputs once',
+    async (op) => {
+      const h = await setup({ records: 3 });
+      h.input(range(5));
+      h.cluster.failNext(op, 'fenced');
+      await h.idle();
+      expect(h.transitions.slice(0, 8)).toEqual([
+        ...START.slice(0, 5),
+        'collecting→processing',
+        'processing→settling',
+        'settling→rejoining',
+      ]);
+      expect(h.transitions.slice(8, 11)).toEqual(['rejoining→starting', 'starting→rebalancing', 'rebalancing→collecting']);
+      expect(h.made.consumers).toHaveLength(2);
+      expect(h.made.producers).toHaveLength(2);
+      expect(h.openClients()).toBe(2);
+      expect(h.outputs()).toEqual(range(5));
+      expect(h.committed()).toBe(5);
+      expect(h.cluster.stats.abortedTransactions).toBe(1);
+      expect(h.loop.failure).toBeUndefined();
+    },
+  );
 
   it('a real zombie: another producer took the transactional id mid-commit → rejoining, and the new one fences it back', async () => {
     const h = await setup({ records: 3 });

@@ -49,7 +49,12 @@ describe('worker loop: processing failures', () => {
     let v2Down = 1;
     const avro = avroInput((id) => id === 2 && v2Down-- > 0);
     const atRewind: Array<number | undefined> = [];
-    const h = await setup({ avro: true, records: 2, serde: avro.serde, hooks: { onTransition: (from) => from === 'rewinding' && atRewind.push(h.committed()) } });
+    const h = await setup({
+      avro: true,
+      records: 2,
+      serde: avro.serde,
+      hooks: { onTransition: (from) => from === 'rewinding' && atRewind.push(h.committed()) },
+    });
     h.input([0, 1], undefined, avro.v1);
     h.input([2, 3], undefined, avro.v2);
     h.commits.hold();
@@ -58,7 +63,12 @@ describe('worker loop: processing failures', () => {
     h.commits.release();
     const mark = h.mark();
     await h.idle();
-    expect(h.since(mark).slice(0, 4)).toEqual(['rewinding→collecting', 'collecting→processing', 'processing→producing', 'producing→collecting']);
+    expect(h.since(mark).slice(0, 4)).toEqual([
+      'rewinding→collecting',
+      'collecting→processing',
+      'processing→producing',
+      'producing→collecting',
+    ]);
     expect(atRewind).toEqual([2]); // [0, 1] committed before the rewind was done
     expect(h.outputs()).toEqual(range(4));
     expect(h.committed()).toBe(4);
@@ -74,7 +84,12 @@ describe('worker loop: processing failures', () => {
     h.cluster.failNext('transaction.commit', 'abortable');
     await h.idle();
     const i = h.transitions.indexOf('processing→rewinding');
-    expect(h.transitions.slice(i, i + 4)).toEqual(['processing→rewinding', 'rewinding→rejoining', 'rejoining→starting', 'starting→rebalancing']);
+    expect(h.transitions.slice(i, i + 4)).toEqual([
+      'processing→rewinding',
+      'rewinding→rejoining',
+      'rejoining→starting',
+      'starting→rebalancing',
+    ]);
     expect(h.made.consumers).toHaveLength(2);
     expect(h.outputs()).toEqual(range(4));
     expect(h.committed()).toBe(4);
@@ -88,7 +103,12 @@ describe('worker loop: client failures', () => {
     h.input(range(2));
     h.cluster.failNext('consume', 'retriable', 'Local: Broker transport failure');
     await h.idle();
-    expect(h.transitions.slice(0, 4)).toEqual(['starting→rebalancing', 'rebalancing→collecting', 'collecting→collecting', 'collecting→processing']);
+    expect(h.transitions.slice(0, 4)).toEqual([
+      'starting→rebalancing',
+      'rebalancing→collecting',
+      'collecting→collecting',
+      'collecting→processing',
+    ]);
     expect(h.outputs()).toEqual(range(2));
     expect(h.made.consumers).toHaveLength(1);
   });
@@ -98,7 +118,13 @@ describe('worker loop: client failures', () => {
     h.input(range(2));
     h.cluster.failNext('consume', 'fenced');
     await h.idle();
-    expect(h.transitions.slice(0, 5)).toEqual(['starting→rebalancing', 'rebalancing→collecting', 'collecting→rejoining', 'rejoining→starting', 'starting→rebalancing']);
+    expect(h.transitions.slice(0, 5)).toEqual([
+      'starting→rebalancing',
+      'rebalancing→collecting',
+      'collecting→rejoining',
+      'rejoining→starting',
+      'starting→rebalancing',
+    ]);
     expect(h.made.consumers).toHaveLength(2);
     expect(h.openClients()).toBe(2);
     expect(h.outputs()).toEqual(range(2));
@@ -109,7 +135,12 @@ describe('worker loop: client failures', () => {
     h.input(range(2));
     h.cluster.failNext('producer.connect', 'retriable', 'Local: All broker connections are down');
     await h.idle();
-    expect(h.transitions.slice(0, 4)).toEqual(['starting→rejoining', 'rejoining→starting', 'starting→rebalancing', 'rebalancing→collecting']);
+    expect(h.transitions.slice(0, 4)).toEqual([
+      'starting→rejoining',
+      'rejoining→starting',
+      'starting→rebalancing',
+      'rebalancing→collecting',
+    ]);
     expect(h.made.consumers).toHaveLength(2);
     expect(h.openClients()).toBe(2);
     expect(h.outputs()).toEqual(range(2));

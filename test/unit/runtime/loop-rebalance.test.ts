@@ -12,7 +12,10 @@ describe('worker loop: rebalance with a batch in flight', () => {
     const seen: Array<{ to: State; committed: number | undefined; assigned: number }> = [];
     const h = await setup({
       records: 3,
-      hooks: { onTransition: (_from, to) => void seen.push({ to, committed: h.committed(), assigned: h.loop.assignment.filter((tp) => tp.topic === IN).length }) },
+      hooks: {
+        onTransition: (_from, to) =>
+          void seen.push({ to, committed: h.committed(), assigned: h.loop.assignment.filter((tp) => tp.topic === IN).length }),
+      },
     });
     h.input(range(6));
     h.commits.hold();
@@ -50,7 +53,13 @@ describe('worker loop: rebalance with a batch in flight', () => {
     h.cluster.revoke(h.step.group, P0);
     const mark = h.mark();
     await h.until(() => h.loop.state === 'collecting', 'back to collecting');
-    expect(h.since(mark)).toEqual(['processing→settling', 'settling→producing', 'producing→settling', 'settling→rebalancing', 'rebalancing→collecting']);
+    expect(h.since(mark)).toEqual([
+      'processing→settling',
+      'settling→producing',
+      'producing→settling',
+      'settling→rebalancing',
+      'rebalancing→collecting',
+    ]);
     expect(h.committed()).toBe(4);
     expect(h.outputs()).toEqual(range(4));
     h.cluster.reassign(h.step.group);
@@ -67,7 +76,14 @@ describe('worker loop: rebalance with a batch in flight', () => {
     h.cluster.revoke(h.step.group, P0);
     const mark = h.mark();
     await h.until(() => h.loop.assignment.length === 0, 'the revoke completed');
-    expect(h.since(mark)).toEqual(['collecting→settling', 'settling→aborting', 'aborting→rewinding', 'rewinding→collecting', 'collecting→rebalancing', 'rebalancing→collecting']);
+    expect(h.since(mark)).toEqual([
+      'collecting→settling',
+      'settling→aborting',
+      'aborting→rewinding',
+      'rewinding→collecting',
+      'collecting→rebalancing',
+      'rebalancing→collecting',
+    ]);
     expect(h.committed()).toBeUndefined();
     h.cluster.reassign(h.step.group);
     await h.idle();

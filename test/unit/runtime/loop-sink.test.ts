@@ -5,8 +5,21 @@ import { describe, expect, it } from 'vitest';
 import { SinkFenced } from '../../../src/sinks/sink.ts';
 import { FakeSink, IN, range, setup } from './fixtures.ts';
 
-const FIRST_BATCH = ['starting→rebalancing', 'rebalancing→collecting', 'collecting→processing', 'processing→producing', 'producing→settling'];
-const REDO = ['rewinding→collecting', 'collecting→processing', 'processing→producing', 'producing→settling', 'settling→collecting', 'collecting→collecting'];
+const FIRST_BATCH = [
+  'starting→rebalancing',
+  'rebalancing→collecting',
+  'collecting→processing',
+  'processing→producing',
+  'producing→settling',
+];
+const REDO = [
+  'rewinding→collecting',
+  'collecting→processing',
+  'processing→producing',
+  'producing→settling',
+  'settling→collecting',
+  'collecting→collecting',
+];
 
 async function sinkSetup(records = 3) {
   const sink = new FakeSink();
@@ -20,35 +33,52 @@ describe('worker loop: sink strategy', () => {
     const { h, sink, rows } = await sinkSetup(2);
     h.input(range(3));
     await h.idle();
-    expect(h.transitions).toEqual([...FIRST_BATCH, 'settling→collecting', 'collecting→processing', 'processing→producing', 'producing→settling', 'settling→collecting', 'collecting→collecting']);
+    expect(h.transitions).toEqual([
+      ...FIRST_BATCH,
+      'settling→collecting',
+      'collecting→processing',
+      'processing→producing',
+      'producing→settling',
+      'settling→collecting',
+      'collecting→collecting',
+    ]);
     expect(rows()).toEqual(range(3));
     expect(sink.offsets.get(`${IN}/0`)).toBe(3);
     expect(h.committed()).toBe(3);
     expect(h.cluster.stats).toMatchObject({ committedTransactions: 0, abortedTransactions: 0 });
   });
 
-  it.each(['begin', 'commit'] as const)('%s rejects with a plain Error: TransientFailure → settling → aborting (nothing open) → rewinding, redone once', async (call) => {
-    const { h, sink, rows } = await sinkSetup();
-    h.input(range(3));
-    (call === 'begin' ? sink.failBegin : sink.failCommit).push(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
-    await h.idle();
-    expect(h.transitions).toEqual([...FIRST_BATCH, 'settling→aborting', 'aborting→rewinding', ...REDO]);
-    expect(sink.begun).toBe(2);
-    expect(rows()).toEqual(range(3));
-    expect(sink.offsets.get(`${IN}/0`)).toBe(3);
-    expect(h.committed()).toBe(3);
-    expect(h.made.producers).toHaveLength(1);
-    // No Kafka transaction was open, so none was aborted.
-    expect(h.cluster.stats.abortedTransactions).toBe(0);
-    expect(h.loop.failure).toBeUndefined();
-  });
+  it.each(['begin', 'commit'] as const)(
+    '%s rejects with a plain Error: TransientFailure → settling → aborting (nothing open) → rewinding, redone once',
+    async (call) => {
+      const { h, sink, rows } = await sinkSetup();
+      h.input(range(3));
+      (call === 'begin' ? sink.failBegin : sink.failCommit).push(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+      await h.idle();
+      expect(h.transitions).toEqual([...FIRST_BATCH, 'settling→aborting', 'aborting→rewinding', ...REDO]);
+      expect(sink.begun).toBe(2);
+      expect(rows()).toEqual(range(3));
+      expect(sink.offsets.get(`${IN}/0`)).toBe(3);
+      expect(h.committed()).toBe(3);
+      expect(h.made.producers).toHaveLength(1);
+      // No Kafka transaction was open, so none was aborted.
+      expect(h.cluster.stats.abortedTransactions).toBe(0);
+      expect(h.loop.failure).toBeUndefined();
+    },
+  );
 
   it('SinkFenced: settling → rejoining → starting, new clients, rows once', async () => {
     const { h, sink, rows } = await sinkSetup();
     h.input(range(3));
     sink.failBegin.push(new SinkFenced('partition in/0 is claimed by another instance'));
     await h.idle();
-    expect(h.transitions.slice(0, 9)).toEqual([...FIRST_BATCH, 'settling→rejoining', 'rejoining→starting', 'starting→rebalancing', 'rebalancing→collecting']);
+    expect(h.transitions.slice(0, 9)).toEqual([
+      ...FIRST_BATCH,
+      'settling→rejoining',
+      'rejoining→starting',
+      'starting→rebalancing',
+      'rebalancing→collecting',
+    ]);
     expect(h.made.consumers).toHaveLength(2);
     expect(h.made.producers).toHaveLength(2);
     expect(h.openClients()).toBe(2);
@@ -61,7 +91,13 @@ describe('worker loop: sink strategy', () => {
     h.input(range(3));
     sink.failClaim.push(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
     await h.idle();
-    expect(h.transitions.slice(0, 5)).toEqual(['starting→rebalancing', 'rebalancing→rejoining', 'rejoining→starting', 'starting→rebalancing', 'rebalancing→collecting']);
+    expect(h.transitions.slice(0, 5)).toEqual([
+      'starting→rebalancing',
+      'rebalancing→rejoining',
+      'rejoining→starting',
+      'starting→rebalancing',
+      'rebalancing→collecting',
+    ]);
     expect(h.loop.failure).toBeUndefined();
     expect(rows()).toEqual(range(3));
   });

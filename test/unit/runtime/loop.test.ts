@@ -121,7 +121,11 @@ describe('worker loop: hooks', () => {
   it("crashPoint: 'after-produce' then 'after-send-offsets' per batch with outputs; only the latter without", async () => {
     const points: CrashPoint[] = [];
     // Odd records produce nothing: the second batch [1] has no outputs.
-    const h = await setup({ records: 1, processor: (r) => ((r.value as { n: number }).n % 2 ? [] : [{ value: r.value }]), hooks: { crashPoint: (p) => points.push(p) } });
+    const h = await setup({
+      records: 1,
+      processor: (r) => ((r.value as { n: number }).n % 2 ? [] : [{ value: r.value }]),
+      hooks: { crashPoint: (p) => points.push(p) },
+    });
     h.input([0, 1, 2]);
     await h.idle();
     expect(points).toEqual(['after-produce', 'after-send-offsets', 'after-send-offsets', 'after-produce', 'after-send-offsets']);
@@ -155,7 +159,10 @@ describe('worker loop: hooks', () => {
 
   it('commitLastProcessed: the batch commits the last processed offset, not the next one', async () => {
     const atSettle: Array<number | undefined> = [];
-    const h = await setup({ records: 2, hooks: { commitLastProcessed: true, onTransition: (from) => from === 'settling' && atSettle.push(h.committed()) } });
+    const h = await setup({
+      records: 2,
+      hooks: { commitLastProcessed: true, onTransition: (from) => from === 'settling' && atSettle.push(h.committed()) },
+    });
     h.input(range(5));
     await h.until(() => h.transitions.at(-1) === 'collecting→settling', 'the last batch settling');
     await h.loop.advance();

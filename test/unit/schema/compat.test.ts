@@ -8,7 +8,9 @@ import { COMPAT_CASES } from '../../helpers/compat-cases.ts';
 describe('offline compatibility checker', () => {
   it('has at least 20 cases covering every level', () => {
     expect(COMPAT_CASES.length).toBeGreaterThanOrEqual(20);
-    expect(new Set(COMPAT_CASES.map((c) => c.level))).toEqual(new Set(['BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE', 'NONE']));
+    expect(new Set(COMPAT_CASES.map((c) => c.level))).toEqual(
+      new Set(['BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE', 'NONE']),
+    );
   });
 
   it.each(COMPAT_CASES)('$level: $name → compatible=$compatible', (c) => {
@@ -17,19 +19,46 @@ describe('offline compatibility checker', () => {
   });
 
   it('explains breaks in words, from the direction that breaks', () => {
-    const old = avroType({ type: 'record', name: 'OrderCreated', fields: [{ name: 'id', type: 'string' }, { name: 'amount', type: 'long' }] });
+    const old = avroType({
+      type: 'record',
+      name: 'OrderCreated',
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'amount', type: 'long' },
+      ],
+    });
     const removed = avroType({ type: 'record', name: 'OrderCreated', fields: [{ name: 'id', type: 'string' }] });
     const [forward] = levelProblems('FORWARD', removed, [old]);
-    expect(forward!.message).toBe('`OrderCreated.amount`: field removed without a default — readers with the old schema cannot fill it when reading new data');
-    const retyped = avroType({ type: 'record', name: 'OrderCreated', fields: [{ name: 'id', type: 'string' }, { name: 'amount', type: 'string' }] });
-    expect(levelProblems('BACKWARD', retyped, [old])[0]!.message).toBe('`OrderCreated.amount`: type changed from `long` to `string`, which Avro cannot convert for new readers of old data');
+    expect(forward!.message).toBe(
+      '`OrderCreated.amount`: field removed without a default — readers with the old schema cannot fill it when reading new data',
+    );
+    const retyped = avroType({
+      type: 'record',
+      name: 'OrderCreated',
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'amount', type: 'string' },
+      ],
+    });
+    expect(levelProblems('BACKWARD', retyped, [old])[0]!.message).toBe(
+      '`OrderCreated.amount`: type changed from `long` to `string`, which Avro cannot convert for new readers of old data',
+    );
     const e1 = avroType({ type: 'enum', name: 'Status', symbols: ['OPEN', 'CANCELLED'] });
     const e2 = avroType({ type: 'enum', name: 'Status', symbols: ['OPEN'] });
-    expect(explainIssue(readIssues(e2, e1)[0]!, 'new-reads-old')).toBe('`Status`: enum symbol `CANCELLED` removed — new readers cannot read old data that has it');
+    expect(explainIssue(readIssues(e2, e1)[0]!, 'new-reads-old')).toBe(
+      '`Status`: enum symbol `CANCELLED` removed — new readers cannot read old data that has it',
+    );
   });
 
   it('handles recursive schemas', () => {
-    const node = { type: 'record', name: 'Node', fields: [{ name: 'v', type: 'int' }, { name: 'next', type: ['null', 'Node'], default: null }] };
+    const node = {
+      type: 'record',
+      name: 'Node',
+      fields: [
+        { name: 'v', type: 'int' },
+        { name: 'next', type: ['null', 'Node'], default: null },
+      ],
+    };
     expect(readIssues(avroType(node), avroType(node))).toEqual([]);
   });
 });

@@ -11,7 +11,10 @@ const order = (orderId: string, customerId: string, seq: number, items = [{ sku:
 });
 
 /** Order ids whose first lookup fails when ENRICH_FLAKY_PERCENT=50, and ids whose does not. */
-const ids = (flaky: boolean, n: number) => Array.from({ length: 200 }, (_, i) => `ord-${i}`).filter((id) => (bucket(id) < 50) === flaky).slice(0, n);
+const ids = (flaky: boolean, n: number) =>
+  Array.from({ length: 200 }, (_, i) => `ord-${i}`)
+    .filter((id) => bucket(id) < 50 === flaky)
+    .slice(0, n);
 
 let driver: TopologyTestDriver | undefined;
 afterEach(async () => {
@@ -31,7 +34,9 @@ describe('TopologyTestDriver on topology/orders.yaml', () => {
     expect(out[0]!.value).toMatchObject({ orderId: 'ord-1', total: '25.00', itemCount: 1, skus: ['A-1'] });
     // The input's coordinates: key c-1 lands in partition 5 of 6 under Kafka's murmur2 partitioner.
     expect(out[0]!.headers['weir.event.id']).toBe('enrich:orders.created:5:0:0');
-    expect(driver.rows('orders')).toEqual([expect.objectContaining({ order_id: 'ord-1', customer_id: 'c-1', total: '25.00', revision: 1, skus: ['A-1'] })]);
+    expect(driver.rows('orders')).toEqual([
+      expect.objectContaining({ order_id: 'ord-1', customer_id: 'c-1', total: '25.00', revision: 1, skus: ['A-1'] }),
+    ]);
     expect(driver.http.delivered).toHaveLength(1);
     expect(driver.http.delivered[0]!.body).toMatchObject({ orderId: 'ord-1' });
     expect(driver.http.delivered[0]!.headers['idempotency-key']).toBe(out[0]!.headers['weir.event.id']);

@@ -80,7 +80,12 @@ describe('MemoryCluster topics', () => {
     cluster.createTopic('t', 2);
     cluster.append('t', { key: null, value: Buffer.from('a'), partition: 1 });
     const clients = cluster.clients();
-    expect(await clients.endOffsets([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }])).toEqual([
+    expect(
+      await clients.endOffsets([
+        { topic: 't', partition: 0 },
+        { topic: 't', partition: 1 },
+      ]),
+    ).toEqual([
       { topic: 't', partition: 0, offset: 0 },
       { topic: 't', partition: 1, offset: 1 },
     ]);
@@ -152,7 +157,10 @@ describe('MemoryCluster transactions', () => {
     const { consumer, producer, cluster } = await setup();
     cluster.failNext('produce', 'abortable');
     await producer.beginTransaction();
-    await expect(producer.sendAll([{ topic: 'out', key: 'k', value: null }])).rejects.toMatchObject({ kind: 'abortable', operation: 'produce' });
+    await expect(producer.sendAll([{ topic: 'out', key: 'k', value: null }])).rejects.toMatchObject({
+      kind: 'abortable',
+      operation: 'produce',
+    });
     await producer.sendOffsetsToTransaction([{ topic: 'in', partition: 0, offset: 1 }], consumer, 1_000);
     await expect(producer.commitTransaction(1_000)).rejects.toMatchObject({ kind: 'abortable' });
     await producer.abortTransaction(1_000);
@@ -161,7 +169,10 @@ describe('MemoryCluster transactions', () => {
   it('rejects misuse of the transaction state and unknown topics', async () => {
     const { producer, clients } = await setup();
     await expect(producer.commitTransaction(1_000)).rejects.toMatchObject({ kind: 'fatal', message: /invalid transaction state/ });
-    await expect(producer.sendAll([{ topic: 'out', key: null, value: null }])).rejects.toMatchObject({ kind: 'fatal', operation: 'produce' });
+    await expect(producer.sendAll([{ topic: 'out', key: null, value: null }])).rejects.toMatchObject({
+      kind: 'fatal',
+      operation: 'produce',
+    });
     await producer.beginTransaction();
     await expect(producer.beginTransaction()).rejects.toMatchObject({ kind: 'fatal', message: /invalid transaction state/ });
     await expect(producer.sendAll([{ topic: 'nope', key: null, value: null }])).rejects.toMatchObject({

@@ -84,7 +84,8 @@ describe('MemoryCluster consumer group', () => {
   it('completeAssign: explicit offsets, else the committed offset, else the beginning; other topics too', async () => {
     const { cluster, clients } = setup(3);
     cluster.createTopic('in.retry', 1);
-    for (let i = 0; i < 5; i++) for (const partition of [0, 1, 2]) cluster.append('in', { key: null, value: Buffer.from(`${i}`), partition });
+    for (let i = 0; i < 5; i++)
+      for (const partition of [0, 1, 2]) cluster.append('in', { key: null, value: Buffer.from(`${i}`), partition });
     const a = await member(clients, 'a');
     a.commitSync([{ topic: 'in', partition: 1, offset: 2 }]);
     a.subscribe(['in']);
@@ -107,7 +108,8 @@ describe('MemoryCluster consumer group', () => {
 describe('MemoryConsumer consume', () => {
   async function assigned() {
     const { cluster, clients } = setup(2);
-    for (let i = 0; i < 3; i++) for (const partition of [0, 1]) cluster.append('in', { key: null, value: Buffer.from(`${partition}-${i}`), partition });
+    for (let i = 0; i < 3; i++)
+      for (const partition of [0, 1]) cluster.append('in', { key: null, value: Buffer.from(`${partition}-${i}`), partition });
     const c = await member(clients, 'c');
     c.subscribe(['in']);
     settle(c);

@@ -41,7 +41,11 @@ describe('the example topology', () => {
   it('derives a retry chain and DLQ per step with the input partition count', () => {
     const plan = compile().plan!;
     const enrich = plan.steps.find((s) => s.name === 'enrich')!;
-    expect(enrich.retry.tiers.map((t) => t.topic)).toEqual(['orders.created.enrich.retry.5s', 'orders.created.enrich.retry.30s', 'orders.created.enrich.retry.5m']);
+    expect(enrich.retry.tiers.map((t) => t.topic)).toEqual([
+      'orders.created.enrich.retry.5s',
+      'orders.created.enrich.retry.30s',
+      'orders.created.enrich.retry.5m',
+    ]);
     expect(enrich.group).toBe('weir.orders.enrich');
     const notifyDlq = plan.topics.find((t) => t.name === 'orders.enriched.notify.dlq')!;
     const storeDlq = plan.topics.find((t) => t.name === 'orders.enriched.store-orders.dlq')!;

@@ -11,8 +11,12 @@ describe('environment templates', () => {
 
   it('resolves, falls back, and names the option and variable when one is missing', () => {
     expect(resolveTemplate('${A}-${B:-b}', { A: 'a' }, 'x')).toBe('a-b');
-    expect(() => resolveTemplate('Bearer ${TOKEN}', {}, 'steps.notify.sink.http.headers.Authorization')).toThrow(MissingEnvironmentVariable);
-    expect(() => resolveTemplate('${TOKEN}', {}, 'steps.notify.url')).toThrow('steps.notify.url uses ${TOKEN}, but the environment variable TOKEN is not set');
+    expect(() => resolveTemplate('Bearer ${TOKEN}', {}, 'steps.notify.sink.http.headers.Authorization')).toThrow(
+      MissingEnvironmentVariable,
+    );
+    expect(() => resolveTemplate('${TOKEN}', {}, 'steps.notify.url')).toThrow(
+      'steps.notify.url uses ${TOKEN}, but the environment variable TOKEN is not set',
+    );
   });
 });
 
