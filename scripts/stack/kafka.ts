@@ -27,6 +27,11 @@ inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
 sasl.enabled.mechanisms=${SCRAM.mechanism}
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+# ACLs are enforced for the SCRAM user (tests deny it topics, groups, transactional ids); the
+# PLAINTEXT listener, controller and inter-broker traffic authenticate as ANONYMOUS: a super user.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS
+allow.everyone.if.no.acl.found=true
 log.dirs=${dataDir}
 num.partitions=1
 default.replication.factor=1

@@ -30,6 +30,12 @@ export interface ConsumerOptions {
   extra?: Record<string, string | number | boolean>;
 }
 
+/** How long after an "unknown topic" poll error the consumer looks again before calling it missing. */
+const UNKNOWN_TOPIC_RECHECK_MS = 3_000;
+
+/** The broker's message without the operation prefix and code suffix weir's errors add. */
+const bare = (e: KafkaError) => e.message.replace(/^consume: /, '').replace(/ \(code -?\d+\)$/, '');
+
 /** Offset value librdkafka uses for "no committed offset". */
 export const OFFSET_INVALID = -1001;
 
@@ -173,20 +179,45 @@ export class KafkaConsumer implements StepConsumer {
   /** Up to `max` records; returns early once some arrived, or empty after `timeoutMs`. */
   consume(max: number, timeoutMs: number): Promise<InboundRecord[]> {
     this.native.setDefaultConsumeTimeout(timeoutMs);
-    return new Promise((resolve, reject) =>
-      this.native.consume(max, (err, messages) => (err ? reject(this.consumeError(err)) : resolve(messages.map(toInbound)))),
-    );
+    return new Promise<InboundRecord[]>((resolve, reject) =>
+      this.native.consume(max, (err, messages) => (err ? reject(toKafkaError(err, 'consume')) : resolve(messages.map(toInbound)))),
+    ).catch((err: KafkaError) => this.explain(err));
   }
 
-  /** librdkafka's poll error does not say which topic is missing: name the subscription. */
-  private consumeError(err: unknown): Error {
-    const e = toKafkaError(err, 'consume');
-    if (e.code !== KAFKA_CODES.unknownTopic || this.subscription.length === 0) return e;
-    return new KafkaError(
-      e.kind,
-      'consume',
-      e.code,
-      `${e.message.replace(/^consume: /, '').replace(/ \(code \d+\)$/, '')} — subscribed to ${this.subscription.join(', ')}; \`weir deploy\` creates the topology's topics`,
+  /**
+   * Poll errors name neither topic nor group: say which. An unknown topic is reported once, and a
+   * topic created just before (a race seen right after CreateTopics) would only be noticed at the
+   * next metadata refresh, minutes later. So look again after a moment with a metadata request of
+   * our own — which also makes the client see a topic that exists by then.
+   */
+  private async explain(err: KafkaError): Promise<never> {
+    const subscribed = this.subscription.join(', ');
+    if (err.code === KAFKA_CODES.unknownTopic && subscribed) {
+      await new Promise((r) => setTimeout(r, UNKNOWN_TOPIC_RECHECK_MS));
+      const missing = await this.missingTopics().catch(() => this.subscription);
+      if (missing.length === 0)
+        throw new KafkaError('retriable', 'consume', err.code, `${subscribed} was unknown a moment ago and exists now`);
+      throw new KafkaError(
+        'fatal',
+        'consume',
+        err.code,
+        `topic ${missing.join(', ')} does not exist (Broker: Unknown topic or partition); \`weir deploy\` creates the topology's topics`,
+      );
+    }
+    if (err.code === KAFKA_CODES.topicAuthorization && subscribed)
+      throw new KafkaError(err.kind, 'consume', err.code, `reading ${subscribed}: ${bare(err)}`);
+    if (err.code === KAFKA_CODES.groupAuthorization)
+      throw new KafkaError(err.kind, 'consume', err.code, `group ${this.opts.groupId}: ${bare(err)}`);
+    throw err;
+  }
+
+  private missingTopics(): Promise<string[]> {
+    return new Promise((resolve, reject) =>
+      this.native.getMetadata({ allTopics: false, timeout: 5_000, topic: this.subscription[0]! }, (err, md) => {
+        if (err) return reject(err);
+        const known = new Set(md.topics.filter((t) => t.partitions.length > 0).map((t) => t.name));
+        resolve(this.subscription.filter((t) => !known.has(t)));
+      }),
     );
   }
 

@@ -107,6 +107,8 @@ export const KAFKA_CODES = {
   assignPartitions: E.ERR__ASSIGN_PARTITIONS,
   revokePartitions: E.ERR__REVOKE_PARTITIONS,
   unknownTopic: E.ERR_UNKNOWN_TOPIC_OR_PART,
+  topicAuthorization: E.ERR_TOPIC_AUTHORIZATION_FAILED,
+  groupAuthorization: E.ERR_GROUP_AUTHORIZATION_FAILED,
   groupIdNotFound: E.ERR_GROUP_ID_NOT_FOUND,
   nonEmptyGroup: E.ERR_NON_EMPTY_GROUP,
 } as const;

@@ -3,7 +3,7 @@
 import RdKafka from '@confluentinc/kafka-javascript';
 import type { Logger } from '../observability/logger.ts';
 import { baseConfig, forwardClientLogs, type KafkaConnection } from './client-config.ts';
-import { KAFKA_CODES, toKafkaError } from './errors.ts';
+import { isRefusal, KAFKA_CODES, KafkaError, toKafkaError } from './errors.ts';
 import { KafkaConsumer } from './consumer.ts';
 import type { StepConsumer, StepProducer } from './ports.ts';
 import type { Header, OutboundRecord, TopicPartitionOffset } from './types.ts';
@@ -28,16 +28,24 @@ const toClientHeaders = (headers: readonly Header[] | undefined) =>
   headers && headers.length > 0 ? headers.map((h) => ({ [h.key]: h.value })) : undefined;
 
 export class KafkaProducer implements StepProducer {
-  private deliveryError: Error | undefined;
+  private deliveryError: KafkaError | undefined;
   private pending = 0;
 
   private constructor(
     private readonly client: RdKafka.Producer,
     readonly transactional: boolean,
   ) {
-    client.on('delivery-report', (err) => {
+    client.on('delivery-report', (err, report) => {
       this.pending--;
-      if (err) this.deliveryError ??= toKafkaError(err, 'delivery');
+      if (err) {
+        const e = toKafkaError(err, 'delivery');
+        this.deliveryError ??= new KafkaError(
+          e.kind,
+          'delivery',
+          e.code,
+          `${report?.topic ?? 'a topic'}: ${e.message.replace(/^delivery: /, '')}`,
+        );
+      }
     });
   }
 
@@ -117,8 +125,19 @@ export class KafkaProducer implements StepProducer {
     return call('transaction.sendOffsets', (cb) => this.client.sendOffsetsToTransaction(offsets, consumer.native, timeoutMs, cb));
   }
 
-  commitTransaction(timeoutMs: number): Promise<void> {
-    return call('transaction.commit', (cb) => this.client.commitTransaction(timeoutMs, cb));
+  /**
+   * A commit that fails because records failed delivery says only that (ERR__INCONSISTENT, abortable);
+   * when a delivery was refused (e.g. write denied on the output topic), that refusal is the reason.
+   */
+  async commitTransaction(timeoutMs: number): Promise<void> {
+    try {
+      await call('transaction.commit', (cb) => this.client.commitTransaction(timeoutMs, cb));
+    } catch (err) {
+      const refused = this.deliveryError;
+      if (refused && isRefusal(refused.code))
+        throw new KafkaError('fatal', 'transaction.commit', refused.code, refused.message.replace(/ \(code -?\d+\)$/, ''));
+      throw err;
+    }
   }
 
   abortTransaction(timeoutMs: number): Promise<void> {

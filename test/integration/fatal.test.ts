@@ -1,8 +1,16 @@
 // Failures no retry can mend stop `weir run` with the broker's reason and a non-zero exit, instead
 // of being retried forever: an input topic that does not exist (and, on the SCRAM listener, a topic
 // the cluster denies — see secured.test.ts).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { KafkaAdmin } from '../../src/kafka/admin.ts';
+import { produceAll, readAll } from '../helpers/kafka.ts';
 import { projectOnly } from '../helpers/pipeline.ts';
+import { createAcls, deleteAcls, type Acl } from '../helpers/acl.ts';
+import { kafkaConnection, scram } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { WorkerPool } from '../helpers/workers.ts';
 
 const jsonCopy = (id: string) => `pipeline: f${id}
@@ -26,9 +34,89 @@ describe('fatal failures stop weir run', () => {
     const code = await Promise.race([w.exited, new Promise((r) => setTimeout(() => r('still running after 30 s'), 30_000))]);
     expect(code).toBe(1);
     const stderr = stderrOf(w.logs);
-    expect(stderr).toContain(`weir run: step copy-${p.id}: consume: Broker: Unknown topic or partition — subscribed to in.${p.id}`);
+    expect(stderr).toContain(`weir run: step copy-${p.id}: consume: topic in.${p.id} does not exist (Broker: Unknown topic or partition)`);
     expect(
       w.logs.some((l) => l.msg === 'worker stopped: this failure cannot be retried' && l.from === 'collecting' && l.to === 'stopped'),
     ).toBe(true);
+  });
+
+  // The broker usually answers the first metadata request ("unknown topic", reported once) before the
+  // topic is created: the worker looks again after a moment instead of stopping, or waiting minutes.
+  it('an input topic created right after the worker subscribed is picked up, not treated as missing', async () => {
+    const p = projectOnly(jsonCopy);
+    const admin = KafkaAdmin.create(kafkaConnection());
+    try {
+      await admin.createTopics([{ name: `out.${p.id}`, partitions: 1 }]);
+      const pool = new WorkerPool(p);
+      const w = pool.start('a');
+      await waitFor(() => w.logs.some((l) => l.msg === 'started'), { what: 'the worker to subscribe' });
+      await admin.createTopics([{ name: `in.${p.id}`, partitions: 1 }]);
+      await produceAll([{ topic: `in.${p.id}`, key: 'k', value: Buffer.from('{"n":1}') }]);
+      await waitFor(async () => (await readAll(`out.${p.id}`)).length === 1, { timeoutMs: 60_000, what: 'the record in the output' });
+      expect(w.proc.exitCode).toBeNull();
+      expect(await pool.stopAll()).toEqual([0]);
+    } finally {
+      await admin.deleteTopics([`in.${p.id}`, `out.${p.id}`]).catch(() => undefined);
+      admin.disconnect();
+    }
+  });
+
+  describe('on the SCRAM listener, the cluster refusing the user', () => {
+    const scramEnv = () => {
+      const s = scram();
+      const file = join(mkdtempSync(join(tmpdir(), 'weir-secret-')), 'kafka-password');
+      writeFileSync(file, `${s.password}\n`);
+      return {
+        KAFKA_BOOTSTRAP_SERVERS: s.bootstrap,
+        KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
+        KAFKA_SASL_MECHANISM: s.mechanism,
+        KAFKA_SASL_USERNAME: s.username,
+        KAFKA_SASL_PASSWORD_FILE: file,
+      };
+    };
+
+    /** Deploys the topics (as the super user), denies the SCRAM user, runs the step over SCRAM. */
+    async function runDenied(deny: (id: string, user: string) => Acl[]): Promise<{ code: unknown; stderr: string }> {
+      const p = projectOnly(jsonCopy);
+      const acls = deny(p.id, `User:${scram().username}`);
+      const admin = KafkaAdmin.create(kafkaConnection());
+      try {
+        await admin.createTopics([`in.${p.id}`, `out.${p.id}`].map((name) => ({ name, partitions: 1 })));
+        await produceAll([{ topic: `in.${p.id}`, key: 'k', value: Buffer.from('{"n":1}') }]);
+        await createAcls(acls);
+        const w = new WorkerPool(p, { env: scramEnv() }).start('a');
+        const code = await Promise.race([w.exited, new Promise((r) => setTimeout(() => r('still running after 30 s'), 30_000))]);
+        return { code, stderr: stderrOf(w.logs) };
+      } finally {
+        await deleteAcls(acls).catch(() => undefined);
+        await admin.deleteTopics([`in.${p.id}`, `out.${p.id}`]).catch(() => undefined);
+        admin.disconnect();
+      }
+    }
+
+    it('READ denied on the input topic: exit 1 with the broker reason, naming the topic', async () => {
+      const r = await runDenied((id, principal) => [
+        { resource: 'topic', name: `in.${id}`, principal, operation: 'read', permission: 'deny' },
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/weir run: step copy-\w+: consume: reading in\.\w+: Broker: Topic authorization failed/);
+    });
+
+    it('the transactional id denied: exit 1 with the broker reason', async () => {
+      const r = await runDenied((id, principal) => [
+        { resource: 'transactionalId', name: `weir.f${id}.`, pattern: 'prefixed', principal, operation: 'write', permission: 'deny' },
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/weir run: step copy-\w+: transaction\.init: .*Transactional Id authorization failed/);
+    });
+
+    it('WRITE denied on the output topic: exit 1 at the first commit, naming the topic', async () => {
+      const r = await runDenied((id, principal) => [
+        { resource: 'topic', name: `out.${id}`, principal, operation: 'write', permission: 'deny' },
+        { resource: 'topic', name: `out.${id}`, principal, operation: 'describe', permission: 'allow' },
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/weir run: step copy-\w+: transaction\.commit: .*Topic authorization failed/);
+    });
   });
 });
