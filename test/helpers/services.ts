@@ -1,4 +1,7 @@
 // The services of the integration run (see global-setup.ts), and small helpers around them.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { ConnectionSettings } from '../../src/config/connection.ts';
 import type { KafkaConnection } from '../../src/kafka/client-config.ts';
@@ -22,6 +25,20 @@ export function scram(): { bootstrap: string; username: string; password: string
     username: s.WEIR_SCRAM_USERNAME!,
     password: s.WEIR_SCRAM_PASSWORD!,
     mechanism: s.WEIR_SCRAM_MECHANISM ?? 'SCRAM-SHA-512',
+  };
+}
+
+/** Environment for weir on the SCRAM listener, the password in a file (as operators are told to). */
+export function scramEnv(password = scram().password): Record<string, string> {
+  const s = scram();
+  const file = join(mkdtempSync(join(tmpdir(), 'weir-secret-')), 'kafka-password');
+  writeFileSync(file, `${password}\n`);
+  return {
+    KAFKA_BOOTSTRAP_SERVERS: s.bootstrap,
+    KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
+    KAFKA_SASL_MECHANISM: s.mechanism,
+    KAFKA_SASL_USERNAME: s.username,
+    KAFKA_SASL_PASSWORD_FILE: file,
   };
 }
 

@@ -1,15 +1,12 @@
 // Failures no retry can mend stop `weir run` with the broker's reason and a non-zero exit, instead
 // of being retried forever: an input topic that does not exist (and, on the SCRAM listener, a topic
 // the cluster denies — see secured.test.ts).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KafkaAdmin } from '../../src/kafka/admin.ts';
 import { produceAll, readAll } from '../helpers/kafka.ts';
 import { projectOnly } from '../helpers/pipeline.ts';
 import { createAcls, deleteAcls, type Acl } from '../helpers/acl.ts';
-import { kafkaConnection, scram } from '../helpers/services.ts';
+import { kafkaConnection, scram, scramEnv } from '../helpers/services.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { WorkerPool } from '../helpers/workers.ts';
 
@@ -62,19 +59,6 @@ describe('fatal failures stop weir run', () => {
   });
 
   describe('on the SCRAM listener, the cluster refusing the user', () => {
-    const scramEnv = () => {
-      const s = scram();
-      const file = join(mkdtempSync(join(tmpdir(), 'weir-secret-')), 'kafka-password');
-      writeFileSync(file, `${s.password}\n`);
-      return {
-        KAFKA_BOOTSTRAP_SERVERS: s.bootstrap,
-        KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
-        KAFKA_SASL_MECHANISM: s.mechanism,
-        KAFKA_SASL_USERNAME: s.username,
-        KAFKA_SASL_PASSWORD_FILE: file,
-      };
-    };
-
     /** Deploys the topics (as the super user), denies the SCRAM user, runs the step over SCRAM. */
     async function runDenied(deny: (id: string, user: string) => Acl[]): Promise<{ code: unknown; stderr: string }> {
       const p = projectOnly(jsonCopy);

@@ -1,29 +1,13 @@
 // Against the broker's SASL/SCRAM listener: deploy (including topic configs over weir's own protocol
 // connection), an exactly-once `weir run`, secrets read from a file and never printed, and a wrong
 // password reported as such.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.ts';
 import { CLEAN, decodeEvents, eventRecords, makeEvents, verifyOutput } from '../helpers/events.ts';
 import { produceAll, readAll, waitForGroupCaughtUp } from '../helpers/kafka.ts';
 import { projectOnly, transformTopology } from '../helpers/pipeline.ts';
-import { scram, services } from '../helpers/services.ts';
+import { scram, scramEnv, services } from '../helpers/services.ts';
 import { WorkerPool } from '../helpers/workers.ts';
-
-function securedEnv(password: string): Record<string, string> {
-  const s = scram();
-  const file = join(mkdtempSync(join(tmpdir(), 'weir-secret-')), 'kafka-password');
-  writeFileSync(file, `${password}\n`);
-  return {
-    KAFKA_BOOTSTRAP_SERVERS: s.bootstrap,
-    KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
-    KAFKA_SASL_MECHANISM: s.mechanism,
-    KAFKA_SASL_USERNAME: s.username,
-    KAFKA_SASL_PASSWORD_FILE: file,
-  };
-}
 
 async function cli(env: Record<string, string>, ...argv: string[]) {
   const out: string[] = [];
@@ -40,7 +24,7 @@ async function cli(env: Record<string, string>, ...argv: string[]) {
 
 describe('a SASL/SCRAM cluster', { timeout: 180_000 }, () => {
   it('deploys and runs exactly-once with credentials from a file, printing no secret', async () => {
-    const env = securedEnv(scram().password);
+    const env = scramEnv(scram().password);
     const p = projectOnly(transformTopology({ partitions: 2 }));
     const deployed = await cli(env, 'deploy', p.file);
     expect(deployed.code).toBe(0);
@@ -65,7 +49,7 @@ describe('a SASL/SCRAM cluster', { timeout: 180_000 }, () => {
 
   it('a wrong password fails with the reason', async () => {
     const p = projectOnly(transformTopology({ partitions: 1 }));
-    const r = await cli(securedEnv('not-the-password'), 'deploy', p.file);
+    const r = await cli(scramEnv('not-the-password'), 'deploy', p.file);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/SASL authentication|Authentication failed/i);
     expect(r.err).not.toContain('not-the-password');
