@@ -13,6 +13,7 @@ const FORBIDDEN = {
   admin: ['cli'],
   observability: ['topology', 'schema', 'kafka', 'runtime', 'retry', 'sinks', 'ratelimit', 'admin', 'cli', 'config'],
   config: ['topology', 'schema', 'kafka', 'runtime', 'retry', 'sinks', 'ratelimit', 'admin', 'cli'],
+  testing: ['cli'],
 };
 
 const CLIENT = { name: '@confluentinc/kafka-javascript', message: 'Only src/kafka talks to the Kafka client.' };
