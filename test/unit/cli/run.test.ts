@@ -40,7 +40,9 @@ describe('weir CLI', () => {
       expect((await loadCommand(name)).name).toBe(name);
       expect(help).toContain(`  ${name} `);
     }
-    expect(COMMAND_NAMES).toEqual(expect.arrayContaining(['validate', 'plan', 'graph', 'deploy', 'run', 'lag', 'replay', 'test', 'env', 'dlq redrive']));
+    expect(COMMAND_NAMES).toEqual(
+      expect.arrayContaining(['validate', 'plan', 'graph', 'deploy', 'run', 'lag', 'replay', 'test', 'env', 'dlq redrive']),
+    );
   });
 
   it('a name from Object.prototype is an unknown command, not a crash', async () => {
