@@ -15,7 +15,7 @@ import { kindOf, Lifecycle, type State } from './lifecycle.ts';
 import { idlePositions, inputPositions, nextOffsets } from './positions.ts';
 import { applyRebalances } from './rebalance.ts';
 import { Reporter } from './reporting.ts';
-import type { BatchStrategy } from './strategy.ts';
+import { TransientFailure, type BatchStrategy } from './strategy.ts';
 import type { Outcome, TransactionContext } from './transaction.ts';
 
 export interface LoopDeps {
@@ -348,6 +348,11 @@ export class WorkerLoop {
     }
     const fields = { from, to, reason: reason.message };
     if (to === 'stopped') log.error(fields, 'worker stopped: this failure cannot be retried');
+    else if (reason instanceof TransientFailure)
+      log.warn(
+        fields,
+        from === 'rebalancing' ? 'cannot claim the partitions in the sink; rejoining' : 'sink write failed; redoing the batch',
+      );
     else if (to === 'rejoining' && kindOf(reason) === 'fenced') {
       metrics.fenced.inc({ step: step.name });
       log.warn(fields, 'fenced: another instance owns our partitions or transactional id; rejoining as a new member');
