@@ -1,15 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
+// `weir` and `weir/testing` (the tests import the package as a team does) resolve to src/, never to a
+// build in dist/: the `weir-source` export condition of package.json (tsconfig.json's
+// customConditions does the same for tsc). Tests run in Vite's server environment, hence `ssr`;
+// the other conditions are Vite's defaults for it.
+const ssr = { resolve: { conditions: ['weir-source', 'module', 'node', 'development|production'] } };
+
 export default defineConfig({
   test: {
     projects: [
       {
+        ssr,
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
         },
       },
       {
+        ssr,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],

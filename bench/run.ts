@@ -1,6 +1,7 @@
 // `npm run bench [suite…]`: runs the benchmark suites and writes docs/performance.{md,json}.
 import { backlogSuite } from './backlog.ts';
 import { baselineSuite } from './baseline.ts';
+import { coldStartSuite } from './cold-start.ts';
 import { saveResult, type SuiteResult } from './report.ts';
 import { pipeSuite } from './pipe.ts';
 import { postgresSuite } from './postgres.ts';
@@ -15,6 +16,7 @@ const SUITES: Record<string, () => Promise<SuiteResult>> = {
   retry: () => retrySuite(),
   backlog: () => backlogSuite(),
   profile: () => profileSuite(),
+  'cold-start': () => coldStartSuite(),
 };
 // Not in the default run: it needs BENCH_BASELINE (another checkout to compare with).
 const ON_REQUEST: Record<string, () => Promise<SuiteResult>> = { baseline: () => baselineSuite() };

@@ -1,7 +1,21 @@
 #!/usr/bin/env node
-// weir's entry point. Sources are TypeScript run through tsx: no build step, and the same
-// loader lets topologies reference user transforms written in TypeScript.
-import { register } from 'tsx/esm/api';
+// weir's entry point.
+//
+// Installed from the package, weir runs the compiled JavaScript in dist/ with no loader: Node starts
+// it like any script. (A transform written in TypeScript gets a loader when the runtime imports it:
+// src/runtime/processors.ts.)
+//
+// In a development checkout weir runs its TypeScript sources through tsx, as it always has: no
+// build step, and never a stale dist/ left behind by an earlier `npm run build` — the repo's own
+// tests run the code they test. The sources decide, not dist/: a checkout that has been built has
+// both and must still run src/, and the package never has src/ (package.json's `files` leaves it
+// out).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+if (existsSync(new URL('../src/cli/main.ts', import.meta.url))) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+} else {
+  await import('../dist/cli/main.js');
+}

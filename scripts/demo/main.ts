@@ -2,6 +2,7 @@
 // (with poison pills, invalid orders, a flaky lookup and a busy provider), the three workers, and a
 // summary checked against what actually landed in Kafka, Postgres and the provider.
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { applyDeploy, diffDeploy } from '../../src/admin/deploy.ts';
 import { dlqStats, readDlq } from '../../src/admin/dlq/entries.ts';
@@ -17,11 +18,12 @@ import { schemaFile } from '../../src/schema/codecs.ts';
 import { RegistryClient } from '../../src/schema/registry.ts';
 import { compileTopology } from '../../src/topology/compile/index.ts';
 import { toText } from '../../src/topology/graph.ts';
-import { PROJECT_ROOT } from '../stack/paths.ts';
-import { stackUp } from '../stack/stack.ts';
+import { stackUp } from '../../src/stack/stack.ts';
 import { demoOrders } from './orders.ts';
 import { startProvider } from './receiver.ts';
 
+/** weir's own checkout: the example topology, and the project whose local stack the demo uses. */
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ORDERS = Number(process.env.DEMO_ORDERS ?? 3_000);
 const say = (s = '') => process.stdout.write(`${s}\n`);
 const step = (n: number, title: string) => say(`\n[${n}/6] ${title}`);
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   say('weir demo: orders → enrich → Postgres + rate-limited notifications, exactly once');
   step(1, 'local stack (Kafka, schema registry, Postgres, Redis)');
-  const { settings } = await stackUp((line) => say(`  ${line}`));
+  const { settings } = await stackUp({ from: PROJECT_ROOT, progress: (line) => say(`  ${line}`) });
   Object.assign(process.env, settings);
   const kafka = kafkaSettings(settings);
   const conn = { bootstrapServers: kafka.bootstrapServers, clientId: 'weir-demo', extra: kafka.extra };

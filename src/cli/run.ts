@@ -29,6 +29,12 @@ const MODULES: Record<string, () => Promise<Module>> = {
   'schema-json': topology,
   env: () => import('./commands/env.ts') as Promise<Module>,
   test: () => import('./commands/test.ts') as Promise<Module>,
+  produce: () => import('./commands/topic-io.ts') as Promise<Module>,
+  consume: () => import('./commands/topic-io.ts') as Promise<Module>,
+  'stack up': () => import('./commands/stack.ts') as Promise<Module>,
+  'stack down': () => import('./commands/stack.ts') as Promise<Module>,
+  'stack status': () => import('./commands/stack.ts') as Promise<Module>,
+  init: () => import('./commands/init.ts') as Promise<Module>,
 };
 export const COMMAND_NAMES = Object.keys(MODULES);
 const known = (name: string) => Object.hasOwn(MODULES, name);

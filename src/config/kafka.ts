@@ -30,7 +30,7 @@ export const SECRET_KEYS = new Set(MAP.filter(([, , secret]) => secret).map(([en
 
 export function kafkaSettings(values: Record<string, string | undefined>): KafkaSettings {
   const bootstrapServers = values.KAFKA_BOOTSTRAP_SERVERS;
-  if (!bootstrapServers) throw new Error('KAFKA_BOOTSTRAP_SERVERS is not set; run `npm run stack:up` or set it');
+  if (!bootstrapServers) throw new Error('KAFKA_BOOTSTRAP_SERVERS is not set; run `weir stack up` or set it');
   const extra: Record<string, string> = {};
   for (const [env, property, secret] of MAP) {
     const file = secret ? values[`${env}_FILE`] : undefined;

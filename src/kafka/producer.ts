@@ -8,6 +8,9 @@ import { KafkaConsumer } from './consumer.ts';
 import type { StepConsumer, StepProducer } from './ports.ts';
 import type { Header, OutboundRecord, TopicPartitionOffset } from './types.ts';
 
+/** Where an acknowledged record landed. */
+export type Delivery = TopicPartitionOffset;
+
 export interface ProducerOptions {
   name: string;
   /** Set for a transactional producer (implies idempotence). */
@@ -30,6 +33,7 @@ const toClientHeaders = (headers: readonly Header[] | undefined) =>
 export class KafkaProducer implements StepProducer {
   private deliveryError: KafkaError | undefined;
   private pending = 0;
+  private readonly deliveryListeners = new Set<(delivery: Delivery) => void>();
 
   private constructor(
     private readonly client: RdKafka.Producer,
@@ -45,6 +49,9 @@ export class KafkaProducer implements StepProducer {
           e.code,
           `${report?.topic ?? 'a topic'}: ${e.message.replace(/^delivery: /, '')}`,
         );
+      } else if (this.deliveryListeners.size > 0) {
+        const d = { topic: report.topic, partition: report.partition, offset: report.offset };
+        for (const l of this.deliveryListeners) l(d);
       }
     });
   }
@@ -104,6 +111,12 @@ export class KafkaProducer implements StepProducer {
     const failed = this.deliveryError;
     this.deliveryError = undefined;
     if (failed) throw failed;
+  }
+
+  /** Called for each record the broker acknowledged (failures surface from flush instead). */
+  onDelivery(listener: (delivery: Delivery) => void): () => void {
+    this.deliveryListeners.add(listener);
+    return () => this.deliveryListeners.delete(listener);
   }
 
   get inFlight(): number {

@@ -2,7 +2,7 @@
 // topology.schema.json are all derived from these declarations.
 import jsonata from 'jsonata';
 import { isScalar, type Node } from 'yaml';
-import { nodeKind, report } from './spec/core.ts';
+import { nodeKind, report, type EnvPhase } from './spec/core.ts';
 import { s, type Infer } from './spec/index.ts';
 import { envRefs } from './templates.ts';
 
@@ -61,8 +61,11 @@ const expression = (what: string) =>
     }
   });
 
-/** A string that may reference environment variables as ${VAR} or ${VAR:-default}. */
-const template = () =>
+/**
+ * A string that may reference environment variables as ${VAR} or ${VAR:-default}; `neededBy` is the
+ * first command that resolves it (`deploy` and `validate` do not ask for variables only `run` uses).
+ */
+const template = (neededBy: EnvPhase) =>
   s.custom<string>('string with `${VAR}` references', { type: 'string' }, (node: Node | null, path, ctx) => {
     const v = node && isScalar(node) ? node.value : undefined;
     if (typeof v !== 'string' && typeof v !== 'number') return report(ctx, node, 'wrong-type', `expected a string, got ${nodeKind(node)}`);
@@ -70,7 +73,8 @@ const template = () =>
     const { refs, malformed } = envRefs(text);
     if (malformed)
       return report(ctx, node, 'invalid-value', `malformed environment reference ${malformed}`, 'write ${NAME} or ${NAME:-default}');
-    for (const r of refs) ctx.envRefs.push({ name: r.name, hasFallback: r.fallback !== undefined, path, loc: ctx.src.nodeLoc(node) });
+    for (const r of refs)
+      ctx.envRefs.push({ name: r.name, hasFallback: r.fallback !== undefined, path, loc: ctx.src.nodeLoc(node), neededBy });
     return text;
   });
 
@@ -185,13 +189,13 @@ export const postgresSinkSpec = s.object('postgres sink', {
 });
 
 export const httpSinkSpec = s.object('http sink', {
-  url: template().describe('Endpoint; may reference environment variables.').example('${NOTIFY_URL}'),
+  url: template('run').describe('Endpoint; may reference environment variables.').example('${NOTIFY_URL}'),
   method: s
     .enum(['POST', 'PUT'] as const)
     .default('POST')
     .describe('HTTP method.'),
   headers: s
-    .map(template(), 'header')
+    .map(template('run'), 'header')
     .default({}, '{}')
     .describe('Extra request headers; values may reference environment variables (kept out of plans and logs).'),
   idempotencyHeader: s.string().default('Idempotency-Key').describe('Header that carries the idempotency key.'),

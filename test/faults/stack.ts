@@ -6,12 +6,12 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { ensureKafkaJars } from '../../scripts/stack/artifacts.ts';
-import { newClusterId } from '../../scripts/stack/kafka.ts';
-import { requireJava } from '../../scripts/stack/java.ts';
-import { kafkaMetadata, postgresSelect1, redisPing } from '../../scripts/stack/probes.ts';
-import { portOpen, waitUntil } from '../../scripts/stack/proc.ts';
-import { KAFKA_MIN_JAVA } from '../../scripts/stack/versions.ts';
+import { ensureKafkaJars } from '../../src/stack/artifacts.ts';
+import { newClusterId } from '../../src/stack/kafka.ts';
+import { requireJava } from '../../src/stack/java.ts';
+import { kafkaMetadata, postgresSelect1, redisPing } from '../../src/stack/probes.ts';
+import { portOpen, waitUntil } from '../../src/stack/proc.ts';
+import { KAFKA_MIN_JAVA } from '../../src/stack/versions.ts';
 
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 export const FAULT_PORTS = {

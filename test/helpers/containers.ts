@@ -2,7 +2,7 @@
 // Host ports are bound 1:1 so Kafka can advertise an address the host reaches.
 import { GenericContainer, Network, Wait, type StartedTestContainer } from 'testcontainers';
 import type { ConnectionSettings } from '../../src/config/connection.ts';
-import { APICURIO_VERSION, KAFKA_VERSION, ports } from '../../scripts/stack/versions.ts';
+import { APICURIO_VERSION, KAFKA_VERSION, ports } from '../../src/stack/versions.ts';
 
 export async function startContainers(): Promise<{ settings: ConnectionSettings; stop: () => Promise<void> }> {
   const network = await new Network().start();

@@ -1,12 +1,13 @@
 // Finds the services integration tests run against, in this order:
 //   1. the environment (KAFKA_BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL, DATABASE_URL, REDIS_URL);
-//   2. the local stack (scripts/stack), started if needed: needs Java and Maven;
+//   2. the local stack (src/stack, `weir stack up`), started if needed: needs Java and Maven;
 //   3. testcontainers, when a Docker engine is reachable.
 // Each is checked with the same readiness probes the stack uses before any test runs.
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { CONNECTION_KEYS, type ConnectionSettings } from '../../src/config/connection.ts';
 import './services.ts';
-import { kafkaMetadata, postgresSelect1, redisPing, registryConfig } from '../../scripts/stack/probes.ts';
+import { kafkaMetadata, postgresSelect1, redisPing, registryConfig } from '../../src/stack/probes.ts';
 
 async function verify(s: ConnectionSettings): Promise<void> {
   await kafkaMetadata(s.KAFKA_BOOTSTRAP_SERVERS);
@@ -22,7 +23,7 @@ function fromEnvironment(): ConnectionSettings | undefined {
 }
 
 async function canRunLocalStack(): Promise<boolean> {
-  const { findJdks } = await import('../../scripts/stack/java.ts');
+  const { findJdks } = await import('../../src/stack/java.ts');
   const { execFileSync } = await import('node:child_process');
   try {
     execFileSync('sh', ['-c', 'command -v mvn'], { stdio: 'ignore' });
@@ -49,9 +50,11 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return;
   }
   if (await canRunLocalStack()) {
-    const { stackUp, scramSettings } = await import('../../scripts/stack/stack.ts');
-    process.stderr.write('integration tests: local stack (npm run stack:up)\n');
-    const { settings } = await stackUp((line) => process.stderr.write(`  stack: ${line}\n`));
+    const { stackUp, scramSettings } = await import('../../src/stack/stack.ts');
+    process.stderr.write('integration tests: local stack (weir stack up)\n');
+    // weir's own checkout is the project: its .weir/stack and .weir/stack.env, whatever the working directory.
+    const from = fileURLToPath(new URL('../..', import.meta.url));
+    const { settings } = await stackUp({ from, progress: (line) => process.stderr.write(`  stack: ${line}\n`) });
     await verify(settings);
     project.provide('services', settings);
     project.provide('scram', scramSettings());

@@ -40,8 +40,9 @@ export const deployCommand: Command = {
   positionals: [FILES_ARG],
   details: 'Exit codes: 0 applied or up to date, 1 refused or failed (with the reason), 2 usage.',
   async run(args, io) {
-    const compiled = compileFiles(args.positionals, true);
-    const plan = compiled.plan ?? planOrReport(args.positionals, io, true);
+    // Only the variables deploy itself resolves: an HTTP sink's ${NOTIFY_URL} is `weir run`'s business.
+    const compiled = compileFiles(args.positionals, 'deploy');
+    const plan = compiled.plan ?? planOrReport(args.positionals, io, 'deploy');
     if (!plan) return 1;
     const db = plan.steps.some((s) => s.postgres) ? databaseUrl() : undefined;
     const deps = { kafka: kafka('weir-deploy'), registry: registry(), ...(db ? { databaseUrl: db } : {}) };

@@ -7,6 +7,7 @@ import { didYouMean, type Diagnostics, type Loc } from '../diagnostics.ts';
 import type { StepDecl, TopicDecl } from '../language.ts';
 import type { LoadedFile } from '../load.ts';
 import type { Path } from '../source.ts';
+import type { EnvPhase } from '../spec/core.ts';
 
 export interface TopicEntry {
   name: string;
@@ -37,6 +38,8 @@ export class CompileContext {
     readonly diag: Diagnostics,
     readonly files: LoadedFile[],
     readonly env: Record<string, string | undefined> | undefined,
+    /** Which command's references `env` must satisfy (see CompileOptions.envFor). */
+    readonly envFor?: EnvPhase,
   ) {}
 
   loc(site: Site, what: 'value' | 'key' = 'value'): Loc {

@@ -5,6 +5,7 @@ import { Diagnostics, type Diagnostic } from '../diagnostics.ts';
 import { findProjectRoot, loadFile } from '../load.ts';
 import { PLAN_VERSION, type Plan, type PlannedStep } from '../plan.ts';
 import { pathText } from '../source.ts';
+import type { EnvPhase } from '../spec/core.ts';
 import { CompileContext } from './context.ts';
 import { checkCycles } from './graph.ts';
 import { planStep } from './steps.ts';
@@ -15,6 +16,11 @@ export interface CompileOptions {
   root?: string;
   /** When given, every ${VAR} reference must be set (or have a default) in it. */
   env?: Record<string, string | undefined>;
+  /**
+   * With `env`: check only the references the given command resolves. `deploy` skips those only
+   * `run` needs (an HTTP sink's URL and headers); `run` and the default check them all.
+   */
+  envFor?: EnvPhase;
   /** File contents by path, instead of reading the disk (tests). */
   texts?: Record<string, string>;
 }
@@ -72,7 +78,8 @@ function checkEnv(ctx: CompileContext): Plan['env'] {
   for (const file of ctx.files) {
     for (const ref of file.envRefs) {
       used.push({ name: ref.name, usedBy: `${file.relPath}:${pathText(ref.path)}` });
-      if (ctx.env && !ref.hasFallback && !ctx.env[ref.name]) {
+      const needed = ctx.envFor !== 'deploy' || ref.neededBy === 'deploy';
+      if (ctx.env && needed && !ref.hasFallback && !ctx.env[ref.name]) {
         ctx.diag.error(
           ref.loc,
           'missing-env',
@@ -96,7 +103,7 @@ export function compileTopology(files: string[], opts: CompileOptions = {}): Com
   for (const f of missing) diag.error({ file: f, line: 1, column: 1 }, 'no-files', `${f} does not exist`);
   if (missing.length) return { plan: undefined, diagnostics: diag.sorted(), root };
   const loaded = files.map((f) => loadFile(f, root, diag, opts.texts?.[f]));
-  const ctx = new CompileContext(root, diag, loaded, opts.env);
+  const ctx = new CompileContext(root, diag, loaded, opts.env, opts.envFor);
   collect(ctx);
   // Topic schemas first: the step checks read them.
   const subjects = plannedSubjects(ctx);

@@ -8,9 +8,15 @@ import type { Path, SourceFile } from '../source.ts';
 export interface ParseCtx {
   src: SourceFile;
   diag: Diagnostics;
-  /** `${VAR}` references met while parsing, with where they are. */
-  envRefs: Array<{ name: string; hasFallback: boolean; path: Path; loc: Loc }>;
+  /** `${VAR}` references met while parsing, with where they are and which command resolves them. */
+  envRefs: Array<{ name: string; hasFallback: boolean; path: Path; loc: Loc; neededBy: EnvPhase }>;
 }
+
+/**
+ * The first command that resolves a `${VAR}`: `run` (e.g. an HTTP sink's URL and headers, used
+ * only when delivering) or `deploy` (a value deploy applies; `run` resolves those too).
+ */
+export type EnvPhase = 'deploy' | 'run';
 
 export type JsonSchema = Record<string, unknown>;
 

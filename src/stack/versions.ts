@@ -1,4 +1,5 @@
 // One place for the versions and ports of the local stack; docker-compose.yml pins the same ones.
+// Ports can be moved with environment variables (read when this module loads).
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 export const KAFKA_VERSION = '4.2.2';
@@ -18,6 +19,8 @@ export const ports = {
   kafkaScram: port('WEIR_KAFKA_SCRAM_PORT', 19094),
   kafkaController: port('WEIR_KAFKA_CONTROLLER_PORT', 19093),
   registry: port('WEIR_REGISTRY_PORT', 18081),
+  /** Apicurio's Quarkus management interface (health, metrics): always on, 0.0.0.0:9000 unless moved. */
+  registryManagement: port('WEIR_REGISTRY_MANAGEMENT_PORT', 18082),
   postgres: 5432,
   redis: 6379,
 };

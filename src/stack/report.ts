@@ -2,7 +2,7 @@
 export interface ServiceReport {
   name: string;
   endpoint: string;
-  /** started: by this run; running: started earlier by this checkout; external: someone else's. */
+  /** started: by this run; running: started earlier by this project's stack; external: someone else's. */
   status: 'started' | 'running' | 'external' | 'stopped' | 'killed' | 'untouched' | 'down';
   pid?: number;
   log?: string;

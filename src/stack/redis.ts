@@ -3,13 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { ManagedService } from './managed.ts';
-import { paths } from './paths.ts';
+import type { StackPaths } from './paths.ts';
 import { redisPing } from './probes.ts';
 import { startDetached, StackError } from './proc.ts';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
-export function redisService(url: string): ManagedService {
+export function redisService(p: StackPaths, url: string): ManagedService {
   const u = new URL(url);
   const port = Number(u.port || 6379);
   return {
@@ -18,10 +18,11 @@ export function redisService(url: string): ManagedService {
     port,
     // redis-server rewrites its process title, so match the program name only.
     marker: 'redis-server',
+    log: p.log('redis'),
     probe: () => redisPing(url),
     readyTimeoutMs: 20_000,
     portHint: 'stop it or point REDIS_URL elsewhere',
-    start: (log) => {
+    start: () => {
       try {
         execFileSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' });
       } catch {
@@ -29,9 +30,9 @@ export function redisService(url: string): ManagedService {
           `Redis does not answer at ${url} and redis-server is not installed (apt-get install redis-server), or set REDIS_URL`,
         );
       }
-      mkdirSync(paths.redisHome, { recursive: true });
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', paths.redisHome];
-      return startDetached('redis-server', args, { logFile: log });
+      mkdirSync(p.redisHome, { recursive: true });
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', p.redisHome];
+      return startDetached('redis-server', args, { logFile: p.log('redis') });
     },
   };
 }

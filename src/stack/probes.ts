@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { KafkaAdmin } from '../../src/kafka/admin.ts';
-import { KafkaConsumer } from '../../src/kafka/consumer.ts';
-import { KafkaProducer } from '../../src/kafka/producer.ts';
+import { KafkaAdmin } from '../kafka/admin.ts';
+import { KafkaConsumer } from '../kafka/consumer.ts';
+import { KafkaProducer } from '../kafka/producer.ts';
 
 const PROBE_TOPIC = '__weir_probe';
 

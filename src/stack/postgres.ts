@@ -3,19 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import pg from 'pg';
+import { redactUrl } from '../config/redact.ts';
 import { postgresSelect1 } from './probes.ts';
 import { StackError, waitUntil } from './proc.ts';
 import { since, type ServiceReport } from './report.ts';
-import { writeState, type StackState } from './state.ts';
+import type { StateFile } from './state.ts';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/weir';
-
-/** The URL with any password hidden, for printing. */
-export function redactUrl(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
-}
 
 function serverUrl(url: string, database: string): string {
   const u = new URL(url);
@@ -50,11 +44,11 @@ function startLocalClusters(): boolean {
   }
 }
 
-export async function postgresUp(state: StackState, url: string, databases: string[]): Promise<ServiceReport> {
+export async function postgresUp(st: StateFile, url: string, databases: string[]): Promise<ServiceReport> {
   const t0 = Date.now();
   const base = { name: 'postgres', endpoint: redactUrl(url) };
   const local = ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
-  let status: ServiceReport['status'] = state.startedSystem.postgres ? 'running' : 'external';
+  let status: ServiceReport['status'] = st.state.startedSystem.postgres ? 'running' : 'external';
   const answers: true | Error = await postgresSelect1(serverUrl(url, 'postgres')).catch((err: Error) => err);
   if (answers !== true) {
     if (!local || !startLocalClusters()) {
@@ -62,8 +56,8 @@ export async function postgresUp(state: StackState, url: string, databases: stri
         `Postgres at ${redactUrl(url)} does not answer (${answers.message}). Start it, or point DATABASE_URL at a running server.`,
       );
     }
-    state.startedSystem.postgres = 'pg_ctlcluster';
-    writeState(state);
+    st.state.startedSystem.postgres = 'pg_ctlcluster';
+    st.save();
     await waitUntil(() => postgresSelect1(serverUrl(url, 'postgres')), {
       what: 'postgres',
       timeoutMs: 60_000,
@@ -76,22 +70,22 @@ export async function postgresUp(state: StackState, url: string, databases: stri
   return { ...base, status, seconds: since(t0) };
 }
 
-export async function postgresDown(state: StackState, url: string): Promise<ServiceReport> {
+export async function postgresDown(st: StateFile, url: string): Promise<ServiceReport> {
   const base = { name: 'postgres', endpoint: redactUrl(url) };
-  if (!state.startedSystem.postgres) return { ...base, status: 'untouched', detail: "the machine's own server; left running" };
+  if (!st.state.startedSystem.postgres) return { ...base, status: 'untouched', detail: "the machine's own server; left running" };
   for (const version of readdirSync('/etc/postgresql')) {
     execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'stop'], { stdio: 'ignore' });
   }
-  delete state.startedSystem.postgres;
-  writeState(state);
+  delete st.state.startedSystem.postgres;
+  st.save();
   return { ...base, status: 'stopped' };
 }
 
-export async function postgresStatus(state: StackState, url: string): Promise<ServiceReport> {
+export async function postgresStatus(st: StateFile, url: string): Promise<ServiceReport> {
   const base = { name: 'postgres', endpoint: redactUrl(url) };
   const ok = await postgresSelect1(url).then(
     () => true,
     () => false,
   );
-  return { ...base, status: ok ? (state.startedSystem.postgres ? 'running' : 'external') : 'down' };
+  return { ...base, status: ok ? (st.state.startedSystem.postgres ? 'running' : 'external') : 'down' };
 }

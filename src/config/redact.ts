@@ -1,0 +1,35 @@
+// Hiding secrets in connection settings before they are printed: the password of a URL
+// (`postgres://user:pw@…`, `redis://:pw@…`, `https://user:pw@registry/…`), password-like query
+// parameters (`?password=…`, libpq's `sslpassword`), and whole values of secret settings.
+
+const SECRET_PARAM = /^(password|passwd|pwd|sslpassword|secret|token|access_token|api_key|apikey)$/i;
+const MASK = '***';
+
+/** The value with any password hidden; a value that is not a URL is returned with `user:pw@` masked. */
+export function redactUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return value.replace(/(\/\/[^:/@]*:)[^@/]*@/, `$1${MASK}@`);
+  }
+  if (!url.host && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value; // `host:port` parsed as a scheme
+  let changed = false;
+  if (url.password) {
+    url.password = MASK;
+    changed = true;
+  }
+  for (const k of [...url.searchParams.keys()]) {
+    if (SECRET_PARAM.test(k)) {
+      url.searchParams.set(k, MASK);
+      changed = true;
+    }
+  }
+  return changed ? url.toString().replaceAll(encodeURIComponent(MASK), MASK) : value;
+}
+
+/** What to print for a setting: secrets (per `isSecret`) entirely masked, URLs without their password. */
+export function redactSetting(key: string, value: string, isSecret: (key: string) => boolean = () => false): string {
+  if (isSecret(key)) return MASK;
+  return redactUrl(value);
+}
