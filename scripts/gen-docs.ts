@@ -4,9 +4,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { topologyJsonSchema, topologyReference } from '../src/topology/docs.ts';
 import { lifecycleMarkdown } from '../src/runtime/lifecycle.ts';
 import { replaceGenerated } from './generated-section.ts';
+import { summariesSource } from './gen-summaries.ts';
 
 writeFileSync(new URL('../docs/topology.md', import.meta.url), topologyReference());
 writeFileSync(new URL('../docs/topology.schema.json', import.meta.url), topologyJsonSchema());
 const runtimeDoc = new URL('../docs/runtime.md', import.meta.url);
 writeFileSync(runtimeDoc, replaceGenerated(readFileSync(runtimeDoc, 'utf8'), 'lifecycle', lifecycleMarkdown()));
-console.log('wrote docs/topology.md, docs/topology.schema.json and the lifecycle table of docs/runtime.md');
+writeFileSync(new URL('../src/cli/summaries.ts', import.meta.url), await summariesSource());
+console.log('wrote src/cli/summaries.ts, docs/topology.md, docs/topology.schema.json and the lifecycle table of docs/runtime.md');

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { didYouMean } from '../topology/diagnostics.ts';
 import { formatHelp, parseArgs, UsageError } from './args.ts';
 import type { Command, Io } from './command.ts';
+import { SUMMARIES } from './summaries.ts';
 
 // Command modules load when their command runs: `weir validate` runs offline and should not pay for
 // loading the Kafka client, pg, ioredis and prom-client (it takes about half the time without them).
@@ -50,8 +51,7 @@ export async function loadCommand(name: string): Promise<Command> {
 
 const version = () => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-async function topHelp(): Promise<string> {
-  const commands = await Promise.all(COMMAND_NAMES.map(loadCommand));
+function topHelp(): string {
   const width = Math.max(...COMMAND_NAMES.map((n) => n.length)) + 2;
   return [
     'weir — exactly-once stream processing for Kafka, described in topology files',
@@ -59,7 +59,7 @@ async function topHelp(): Promise<string> {
     'usage: weir <command> [options]',
     '',
     'commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    ...COMMAND_NAMES.map((n) => `  ${n.padEnd(width)} ${SUMMARIES[n] ?? ''}`),
     '',
     'weir <command> --help shows the options of one command; weir --version prints the version.',
   ].join('\n');
@@ -71,7 +71,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   const name = twoWords ? `${argv[0]} ${argv[1]}` : argv[0];
   const rest = argv.slice(twoWords ? 2 : 1);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(await topHelp());
+    io.out(topHelp());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-V') {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMAND_NAMES, loadCommand, runCli } from '../../../src/cli/run.ts';
+import { SUMMARIES } from '../../../src/cli/summaries.ts';
 
 async function run(...argv: string[]) {
   const out: string[] = [];
@@ -37,7 +38,10 @@ describe('weir CLI', () => {
   it('every command name loads the command of that name, and --help lists them all', async () => {
     const help = (await run('--help')).out;
     for (const name of COMMAND_NAMES) {
-      expect((await loadCommand(name)).name).toBe(name);
+      const command = await loadCommand(name);
+      expect(command.name).toBe(name);
+      // `weir --help` prints the generated table, so it needs no command module (npm run gen:docs).
+      expect(SUMMARIES[name], `src/cli/summaries.ts is stale for ${name}: npm run gen:docs`).toBe(command.summary);
       expect(help).toContain(`  ${name} `);
     }
     expect(COMMAND_NAMES).toEqual(
