@@ -150,6 +150,14 @@ const outputKey = s.either(
   }),
 );
 
+/**
+ * A Postgres type name and nothing else: it is written into CREATE TABLE and into casts, so a
+ * topology must not be able to smuggle SQL through it. A (schema-qualified) identifier or one of
+ * the multi-word built-in names, an optional (precision[, scale]) and array brackets.
+ */
+const POSTGRES_TYPE =
+  /^(?:double precision|character varying|bit varying|(?:timestamp|time)(?: ?\(\d+\))? with(?:out)? time zone|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)(?: ?\(\d+(?:, ?\d+)?\))?(?:\[\d*\])*$/;
+
 const columnSpec = s.either(
   'field path or column map',
   s
@@ -159,7 +167,14 @@ const columnSpec = s.either(
     ),
   s.object('column', {
     field: s.string().describe('Field path, or one of the `$` record attributes.'),
-    type: s.string().optional().describe('Postgres column type; default: derived from the Avro type.').example('numeric(12,2)'),
+    type: s
+      .string({
+        regex: POSTGRES_TYPE,
+        explain: 'is not a Postgres type name (like `numeric(12,2)`, `text[]`, `double precision`, `myschema.mytype`)',
+      })
+      .optional()
+      .describe('Postgres column type; default: derived from the Avro type. A type name only: it becomes part of the DDL.')
+      .example('numeric(12,2)'),
   }),
 );
 

@@ -300,6 +300,18 @@ const cases: Case[] = [
     at: 'a.yaml:17:18',
     message: /needs `mode: upsert`/,
   },
+  // A column type is written into CREATE TABLE: SQL smuggled through it must stop at validate.
+  ...['int, PRIMARY KEY (id)); DROP TABLE victim; CREATE TABLE dummy (id int', 'text; DROP TABLE victim', 'int -- ', 'text DEFAULT 1'].map(
+    (type): Case => ({
+      name: `postgres column type ${JSON.stringify(type)}`,
+      files: one(
+        `${TOPICS}  store:\n    input: orders\n    sink:\n      postgres:\n        table: orders\n        key: [order_id]\n        columns:\n          order_id: orderId\n          total: { field: amount, type: ${JSON.stringify(type)} }\n`,
+      ),
+      code: 'invalid-value',
+      at: 'a.yaml:18:41',
+      message: /is not a Postgres type name/,
+    }),
+  ),
 ];
 
 describe('malformed topologies', () => {
