@@ -25,7 +25,7 @@ export interface Scenario {
 const CRASH_POINTS = ['after-produce', 'after-send-offsets', 'after-db-commit'] as const;
 
 /** SIGKILLs at random moments; every other restart arms a protocol crash point instead. */
-async function killWorkers(run: FaultRun, points: readonly string[]): Promise<void> {
+async function killWorkers(run: FaultRun, points: readonly string[], insideTransaction = false): Promise<void> {
   const { pool, rnd } = run;
   const armed = new Map<string, string>();
   let restarts = 0;
@@ -46,6 +46,11 @@ async function killWorkers(run: FaultRun, points: readonly string[]): Promise<vo
     const victims = run.opts.slots.filter((s) => !armed.has(s) && pool.alive(s));
     if (victims.length === 0) continue;
     const slot = victims[rnd.int(0, victims.length - 1)]!;
+    // A kill between two transactions aborts nothing (seen in CI: 7 kills, 0 aborted records), so
+    // wait briefly until a transaction holds written, undecided records: with two processes sharing
+    // the partitions, the victim then holds it about every other time. (Not for the at-least-once
+    // self-check: it has no transactions to wait for.)
+    if (insideTransaction) await untilOpenTransaction(run, [run.topic('out')], 3_000);
     const at = Date.now();
     await pool.kill(slot);
     restart(slot);
@@ -67,7 +72,7 @@ export const SCENARIOS: Scenario[] = [
     fault: 'SIGKILL a worker at random moments, and crash points: after produce, after sending offsets, after the Postgres commit',
     short: true,
     options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 75_000, 25_000), slots: ['a', 'b'] }),
-    inject: (run) => killWorkers(run, CRASH_POINTS),
+    inject: (run) => killWorkers(run, CRASH_POINTS, true),
     bit: (run, e) => ({
       ...abortedSeen(e),
       ok: e.aborted > 0 && crashPointsHit(run) > 0,
