@@ -6,6 +6,7 @@ import type { Check, Evidence } from './invariants.ts';
 import { SESSION_TIMEOUT_MS, type FaultRun, type RunOptions } from './harness.ts';
 import { GRANT_LIFETIME_MS } from '../../src/ratelimit/limiter.ts';
 import { abortedSoFar, untilOpenTransaction } from './transactions.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 export type Scale = 'short' | 'full';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,6 +51,14 @@ async function killWorkers(run: FaultRun, points: readonly string[], insideTrans
     // wait briefly until a transaction holds written, undecided records: with two processes sharing
     // the partitions, the victim then holds it about every other time. (Not for the at-least-once
     // self-check: it has no transactions to wait for.)
+    // A victim whose transform step has not been assigned yet (group churn: each kill leaves a
+    // member the group waits for until its session times out) processes nothing, so killing it
+    // makes no duplicates and aborts nothing (seen in CI: 4 kills, none while the step ran).
+    const transform = run.step('process').name;
+    await waitFor(() => pool.processes.get(slot)!.logs.some((l) => l.step === transform && l.msg === 'assigned'), {
+      timeoutMs: 3 * SESSION_TIMEOUT_MS,
+      what: `slot ${slot}'s transform step assigned`,
+    }).catch(() => undefined);
     if (insideTransaction) await untilOpenTransaction(run, [run.topic('out')], 3_000);
     const at = Date.now();
     await pool.kill(slot);
