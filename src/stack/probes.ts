@@ -23,6 +23,21 @@ export async function kafkaMetadata(bootstrapServers: string): Promise<true> {
  * A transaction commits and a read_committed consumer reads it back: proves the transaction
  * coordinator, __transaction_state and read_committed fetches all work on this cluster.
  */
+/**
+ * The probe topic's end offset. Right after CreateTopics the admin client may not know the topic
+ * yet (ERR__NOENT, "No such entry": seen in CI on a freshly started broker): ask again until it does.
+ */
+async function startOffset(admin: KafkaAdmin, deadline: number): Promise<{ offset: number } | undefined> {
+  for (;;) {
+    try {
+      return (await admin.offsets([{ topic: PROBE_TOPIC, partition: 0 }], 'latest'))[0];
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export async function kafkaTransactionalRoundTrip(bootstrapServers: string, timeoutMs = 60_000): Promise<true> {
   const conn = { bootstrapServers, clientId: 'weir-stack-probe' };
   const admin = KafkaAdmin.create(conn, timeoutMs);
@@ -30,7 +45,7 @@ export async function kafkaTransactionalRoundTrip(bootstrapServers: string, time
   let consumer: KafkaConsumer | undefined;
   try {
     await admin.createTopics([{ name: PROBE_TOPIC, partitions: 1, config: { 'retention.ms': '3600000' } }]);
-    const [start] = await admin.offsets([{ topic: PROBE_TOPIC, partition: 0 }], 'latest');
+    const start = await startOffset(admin, Date.now() + timeoutMs);
     producer = await KafkaProducer.connect(conn, { name: 'probe', transactionalId: 'weir-stack-probe' });
     await producer.initTransactions(timeoutMs);
     await producer.beginTransaction();
