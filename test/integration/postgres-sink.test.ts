@@ -250,6 +250,12 @@ describe('postgres sink under faults', { timeout: 400_000 }, () => {
     expect(rows.length).toBe(events.length);
     const seqOf = new Map(rows.map((r) => [r.k, r.seq]));
     expect(events.every((e) => seqOf.get(e.id) === String(e.seq))).toBe(true);
+    // The offsets may have reached the end before the restart (the previous worker applied it all):
+    // SIGTERM must reach a worker that has started, not one still loading (a CI run saw exit by signal).
+    await waitFor(() => pool.processes.get('a')!.logs.some((l) => l.msg === 'assigned'), {
+      timeoutMs: 60_000,
+      what: 'the last worker assigned',
+    });
     expect(await pool.stopAll()).toEqual([0]);
   });
 });
