@@ -22,7 +22,7 @@ import type { Plan, PlannedStep } from '../topology/plan.ts';
 export interface RunOptions {
   plan: Plan;
   root: string;
-  /** Step names; default: every step of the plan. */
+  /** Step names (none: no worker here); default: every step of the plan. */
   steps?: string[];
   kafka: KafkaConnection;
   registry: RegistryClient;
@@ -47,7 +47,7 @@ export function defaultInstanceId(): string {
 }
 
 export function selectSteps(plan: Plan, names: string[] | undefined): PlannedStep[] {
-  if (!names || names.length === 0) return [...plan.steps];
+  if (names === undefined) return [...plan.steps];
   return names.map((n) => {
     const s = plan.steps.find((x) => x.name === n);
     if (!s) throw new Error(`no step named ${n}; the plan has: ${plan.steps.map((x) => x.name).join(', ')}`);

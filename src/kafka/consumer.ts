@@ -6,7 +6,14 @@ import type { Logger } from '../observability/logger.ts';
 import { baseConfig, forwardClientLogs, type KafkaConnection } from './client-config.ts';
 import { KAFKA_CODES, KafkaError, toKafkaError } from './errors.ts';
 import type { StepConsumer } from './ports.ts';
-import type { Header, InboundRecord, IsolationLevel, TopicPartition, TopicPartitionOffset } from './types.ts';
+import {
+  NO_HEADERS,
+  type Header,
+  type InboundRecord,
+  type IsolationLevel,
+  type TopicPartition,
+  type TopicPartitionOffset,
+} from './types.ts';
 
 export interface RebalanceEvent {
   kind: 'assign' | 'revoke';
@@ -50,7 +57,7 @@ interface CooperativeConsumer {
 const cooperative = (c: RdKafka.KafkaConsumer) => c as unknown as CooperativeConsumer;
 
 function toHeaders(raw: RawMessage['headers']): Header[] {
-  if (!raw) return [];
+  if (!raw || raw.length === 0) return NO_HEADERS;
   const out: Header[] = [];
   for (const h of raw) {
     for (const [key, v] of Object.entries(h)) out.push({ key, value: Buffer.isBuffer(v) ? v : Buffer.from(v) });

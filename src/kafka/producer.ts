@@ -6,7 +6,7 @@ import { baseConfig, forwardClientLogs, type KafkaConnection } from './client-co
 import { isRefusal, KAFKA_CODES, KafkaError, toKafkaError } from './errors.ts';
 import { KafkaConsumer } from './consumer.ts';
 import type { StepConsumer, StepProducer } from './ports.ts';
-import type { Header, OutboundRecord, TopicPartitionOffset } from './types.ts';
+import type { OutboundHeader, OutboundRecord, TopicPartitionOffset } from './types.ts';
 
 /** Where an acknowledged record landed. */
 export type Delivery = TopicPartitionOffset;
@@ -27,8 +27,13 @@ type Callback = (err: unknown) => void;
 const call = (operation: string, fn: (cb: Callback) => void): Promise<void> =>
   new Promise((resolve, reject) => fn((err) => (err ? reject(toKafkaError(err, operation)) : resolve())));
 
-const toClientHeaders = (headers: readonly Header[] | undefined) =>
-  headers && headers.length > 0 ? headers.map((h) => ({ [h.key]: h.value })) : undefined;
+/** The binding's header shape: one single-key object per header (string values are sent as UTF-8). */
+function toClientHeaders(headers: readonly OutboundHeader[] | undefined): Array<Record<string, Buffer | string>> | undefined {
+  if (headers === undefined || headers.length === 0) return undefined;
+  const out = new Array<Record<string, Buffer | string>>(headers.length);
+  for (let i = 0; i < headers.length; i++) out[i] = { [headers[i]!.key]: headers[i]!.value };
+  return out;
+}
 
 export class KafkaProducer implements StepProducer {
   private deliveryError: KafkaError | undefined;
@@ -40,7 +45,7 @@ export class KafkaProducer implements StepProducer {
     readonly transactional: boolean,
   ) {
     client.on('delivery-report', (err, report) => {
-      this.pending--;
+      if (!this.transactional) this.pending--;
       if (err) {
         const e = toKafkaError(err, 'delivery');
         this.deliveryError ??= new KafkaError(
@@ -60,6 +65,9 @@ export class KafkaProducer implements StepProducer {
     const config: Record<string, unknown> = {
       ...baseConfig(conn, opts.name),
       dr_cb: true,
+      // In a transaction a failed delivery fails the commit anyway: only failures are reported (the
+      // reason a commit gives is then the refusal), not one event per record crossing into JS.
+      'delivery.report.only.error': opts.transactionalId !== undefined,
       'linger.ms': opts.lingerMs ?? 5,
       'enable.idempotence': opts.transactionalId !== undefined || opts.idempotent !== false,
     };
@@ -87,7 +95,7 @@ export class KafkaProducer implements StepProducer {
         undefined,
         toClientHeaders(record.headers),
       );
-      this.pending++;
+      if (!this.transactional) this.pending++;
       return true;
     } catch (err) {
       if ((err as { code?: number }).code !== KAFKA_CODES.queueFull) throw toKafkaError(err, 'produce');
@@ -113,12 +121,13 @@ export class KafkaProducer implements StepProducer {
     if (failed) throw failed;
   }
 
-  /** Called for each record the broker acknowledged (failures surface from flush instead). */
+  /** Called for each record the broker acknowledged (failures surface from flush instead); not for transactional producers. */
   onDelivery(listener: (delivery: Delivery) => void): () => void {
     this.deliveryListeners.add(listener);
     return () => this.deliveryListeners.delete(listener);
   }
 
+  /** Records enqueued and not yet reported (non-transactional producers: they get every report). */
   get inFlight(): number {
     return this.pending;
   }

@@ -5,6 +5,15 @@ export interface Header {
   value: Buffer;
 }
 
+/** An outgoing header: a string value goes to the client as it is (no Buffer per record on the hot path). */
+export interface OutboundHeader {
+  key: string;
+  value: Buffer | string;
+}
+
+/** Shared by every inbound record without headers (most of them): never mutated. */
+export const NO_HEADERS: Header[] = Object.freeze([]) as unknown as Header[];
+
 export interface TopicPartition {
   topic: string;
   partition: number;
@@ -32,7 +41,7 @@ export interface OutboundRecord {
   partition?: number;
   key: Buffer | string | null;
   value: Buffer | null;
-  headers?: Header[];
+  headers?: OutboundHeader[];
   timestamp?: number;
 }
 

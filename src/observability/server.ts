@@ -19,11 +19,17 @@ export interface Endpoints {
   close(): Promise<void>;
 }
 
-export async function serveEndpoints(port: number, statuses: () => WorkerStatus[], host = '0.0.0.0'): Promise<Endpoints> {
+export async function serveEndpoints(
+  port: number,
+  statuses: () => WorkerStatus[],
+  host = '0.0.0.0',
+  /** Prometheus text (default: this process's registry; `weir run` with threads adds theirs). */
+  metricsText: () => Promise<string> = () => registry.metrics(),
+): Promise<Endpoints> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
-      registry.metrics().then(
+      metricsText().then(
         (text) => {
           res.writeHead(200, { 'content-type': registry.contentType });
           res.end(text);

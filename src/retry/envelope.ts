@@ -2,7 +2,7 @@
 // value and headers are kept byte for byte; weir's headers are replaced on every hop (never
 // appended), so their number and size stay bounded however often a record fails.
 import { createHash } from 'node:crypto';
-import type { Header, InboundRecord } from '../kafka/types.ts';
+import { NO_HEADERS, type Header, type InboundRecord } from '../kafka/types.ts';
 
 export const RETRY_HEADERS = {
   originTopic: 'weir.origin.topic',
@@ -53,9 +53,14 @@ function get(headers: readonly Header[], key: string): string | undefined {
 const num = (s: string | undefined) => (s === undefined || s === '' || Number.isNaN(Number(s)) ? undefined : Number(s));
 
 /** The record's envelope: from weir's headers when it is in the chain, else its own coordinates. */
+function hasWeirHeader(headers: readonly Header[]): boolean {
+  for (let i = 0; i < headers.length; i++) if (headers[i]!.key.startsWith('weir.')) return true;
+  return false;
+}
+
 export function readEnvelope(record: InboundRecord): Envelope {
   const h = record.headers;
-  if (!h.some((x) => x.key.startsWith('weir.'))) {
+  if (!hasWeirHeader(h)) {
     return {
       origin: { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp },
       attempt: 1,
@@ -101,7 +106,7 @@ export function stackHash(stack: string): string {
 
 /** Headers without weir's retry headers: what the record carried when it entered the chain. */
 export function originalHeaders(headers: readonly Header[]): Header[] {
-  return headers.filter((h) => !WEIR_RETRY_KEYS.has(h.key));
+  return headers.length === 0 ? NO_HEADERS : headers.filter((h) => !WEIR_RETRY_KEYS.has(h.key));
 }
 
 export interface FailureInfo {

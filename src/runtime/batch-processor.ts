@@ -3,7 +3,7 @@
 // keys entering or leaving the chain. Nothing here writes to Kafka.
 import type { Logger } from '../observability/logger.ts';
 import { metrics } from '../observability/metrics.ts';
-import { childTrace } from '../observability/trace.ts';
+import { childTraceparent, traceContext } from '../observability/trace.ts';
 import type { InboundRecord, OutboundRecord } from '../kafka/types.ts';
 import { classify } from '../retry/classify.ts';
 import { followRecord, hopFor } from '../retry/hops.ts';
@@ -15,6 +15,7 @@ import type { Clock } from './clock.ts';
 import { dueOf } from './due.ts';
 import { executeBatch } from './execute.ts';
 import { headerMap, HEADER, headerText } from './headers.ts';
+import type { TransformContext, TransformRecord } from './api.ts';
 import type { Processor } from './processors.ts';
 import type { StepIO, Work } from './step-io.ts';
 import { Watchdog } from './watchdog.ts';
@@ -25,6 +26,48 @@ export interface PreparedBatch {
   outputs: number;
   /** Phases of the batch (ms), for the debug log of its commit. */
   timings: Record<string, number>;
+}
+
+/** One batch's results while it runs: each input's records at its index, and how many are outputs. */
+interface BatchOutput {
+  byInput: OutboundRecord[][];
+  outputs: number;
+}
+
+const NO_HEADER_MAP: Readonly<Record<string, string>> = Object.freeze({});
+
+/** The transform's context: its logger, signal and trace parts are made only if the transform asks. */
+class RecordContext implements TransformContext {
+  private controller: AbortController | undefined;
+  private childLog: Logger | undefined;
+  private parts: TransformContext['trace'] | undefined;
+
+  constructor(
+    readonly step: string,
+    private readonly work: Work,
+    private readonly traceparent: string,
+    private readonly parentLog: Logger,
+  ) {}
+
+  get attempt(): number {
+    return this.work.envelope.attempt;
+  }
+
+  get log(): Logger {
+    return (this.childLog ??= this.parentLog.child({ partition: this.work.raw.partition, offset: this.work.raw.offset }));
+  }
+
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  get trace(): TransformContext['trace'] {
+    return (this.parts ??= traceContext(this.traceparent));
+  }
+
+  abort(): void {
+    this.controller?.abort();
+  }
 }
 
 export class BatchProcessor {
@@ -50,99 +93,114 @@ export class BatchProcessor {
     const staging = this.chains?.stage(parent);
     const now = this.clock.now();
     this.observe(batch, now);
-    const outcomes = await executeBatch(work, this.step.ordering, this.step.concurrency, (w) => this.handle(w, now, staging));
+    // Each input's records at its index, so the batch writes them in input order whatever ran first.
+    const out: BatchOutput = { byInput: new Array<OutboundRecord[]>(work.length), outputs: 0 };
+    await executeBatch(work, this.step.ordering, this.step.concurrency, (w, i) => this.handle(w, i, now, staging, out));
     const records: OutboundRecord[] = [];
-    let outputs = 0;
-    for (const o of outcomes) {
-      // handle() turns every failure into a hop, so outcomes are ok unless a bug threw there.
-      if (!o.ok) throw o.error;
-      records.push(...o.value.records);
-      outputs += o.value.outputs;
-    }
-    if (staging) records.push(...this.bookkeeping(staging));
+    for (const list of out.byInput) for (let j = 0; j < list.length; j++) records.push(list[j]!);
+    if (staging) for (const r of this.bookkeeping(staging)) records.push(r);
     const processMs = performance.now() - t0;
     metrics.processSeconds.observe({ step: this.step.name }, processMs / 1000);
     metrics.batchRecords.observe({ step: this.step.name }, batch.length);
-    return { records, outputs, timings: { processMs }, ...(staging ? { staging } : {}) };
+    return { records, outputs: out.outputs, timings: { processMs }, ...(staging ? { staging } : {}) };
   }
 
   private observe(batch: InboundRecord[], now: number): void {
     const step = this.step.name;
-    for (const r of batch) {
-      const tier = this.tierOf.get(r.topic);
-      if (tier === undefined) continue;
-      const due = dueOf(r);
-      // A follower waits for its key's head, not for a clock: its lateness would measure the head.
-      if (due === undefined || headerText(r.headers, RETRY_HEADERS.follows) === '1') continue;
-      if (now < due) metrics.retryEarly.inc({ step, tier: String(tier) });
-      else metrics.retryLateness.observe({ step, tier: String(tier) }, (now - due) / 1000);
+    let fromTiers = 0;
+    if (this.tierOf.size > 0) {
+      for (const r of batch) {
+        const tier = this.tierOf.get(r.topic);
+        if (tier === undefined) continue;
+        fromTiers++;
+        const due = dueOf(r);
+        // A follower waits for its key's head, not for a clock: its lateness would measure the head.
+        if (due === undefined || headerText(r.headers, RETRY_HEADERS.follows) === '1') continue;
+        if (now < due) metrics.retryEarly.inc({ step, tier: String(tier) });
+        else metrics.retryLateness.observe({ step, tier: String(tier) }, (now - due) / 1000);
+      }
     }
-    const fromTiers = batch.filter((r) => this.tierOf.has(r.topic)).length;
     metrics.recordsIn.inc({ step, source: 'input' }, batch.length - fromTiers);
     if (fromTiers) metrics.recordsIn.inc({ step, source: 'retry' }, fromTiers);
   }
 
-  private async handle(w: Work, now: number, staging: Staging | undefined): Promise<{ records: OutboundRecord[]; outputs: number }> {
+  /** One input: processed (its outputs), or hopped to a tier or the DLQ, or following its key's head. */
+  private handle(w: Work, i: number, now: number, staging: Staging | undefined, out: BatchOutput): Promise<void> | void {
     const key = staging && w.raw.key ? w.raw.key.toString('base64') : undefined;
-    const p = w.raw.partition;
-    const origin = w.envelope.origin.offset;
     if (staging && key !== undefined) {
-      const decision = staging.decide(p, key, origin, this.tierOf.get(w.raw.topic) ?? -1);
-      if (decision.kind === 'follow') return { records: [followRecord(this.step, w.raw, w.envelope, decision.tier, now)], outputs: 0 };
+      const decision = staging.decide(w.raw.partition, key, w.envelope.origin.offset, this.tierOf.get(w.raw.topic) ?? -1);
+      if (decision.kind === 'follow') {
+        out.byInput[i] = [followRecord(this.step, w.raw, w.envelope, decision.tier, now)];
+        return;
+      }
     }
     try {
-      if (this.limiter && !w.poison) await this.limiter.acquire();
-      const out = await this.processOne(w);
-      if (staging && key !== undefined) staging.left(p, key, origin);
-      return { records: out, outputs: out.length };
-    } catch (err) {
-      const failure = classify(w.poison ?? err, this.step.retry);
-      // Due counts from the moment of failure, so a retry is never earlier than its delay.
-      const hop = hopFor(this.step, w.raw, w.envelope, failure, this.clock.now());
-      if (hop.target === 'tier') metrics.retryHops.inc({ step: this.step.name, tier: String(hop.tier), error_class: failure.errorClass });
-      else metrics.dlqRecords.inc({ step: this.step.name, error_class: failure.errorClass });
-      if (staging && key !== undefined) {
-        if (hop.target === 'tier') staging.entered(p, key, origin, hop.tier!);
-        else staging.left(p, key, origin);
+      if (w.poison) throw w.poison;
+      if (this.limiter) {
+        return this.limiter
+          .acquire()
+          .then(() => this.processOne(w))
+          .then(
+            (records) => this.processed(w, i, records, staging, key, out),
+            (err: unknown) => void (out.byInput[i] = [this.hop(w, err, staging, key)]),
+          );
       }
-      return { records: [hop.record], outputs: 0 };
+      const result = this.processOne(w);
+      if (!(result instanceof Promise)) return this.processed(w, i, result, staging, key, out);
+      return result.then(
+        (records) => this.processed(w, i, records, staging, key, out),
+        (err: unknown) => void (out.byInput[i] = [this.hop(w, err, staging, key)]),
+      );
+    } catch (err) {
+      out.byInput[i] = [this.hop(w, err, staging, key)];
     }
   }
 
+  private processed(
+    w: Work,
+    i: number,
+    records: OutboundRecord[],
+    staging: Staging | undefined,
+    key: string | undefined,
+    out: BatchOutput,
+  ): void {
+    if (staging && key !== undefined) staging.left(w.raw.partition, key, w.envelope.origin.offset);
+    out.byInput[i] = records;
+    out.outputs += records.length;
+  }
+
+  private hop(w: Work, err: unknown, staging: Staging | undefined, key: string | undefined): OutboundRecord {
+    const failure = classify(err, this.step.retry);
+    // Due counts from the moment of failure, so a retry is never earlier than its delay.
+    const hop = hopFor(this.step, w.raw, w.envelope, failure, this.clock.now());
+    if (hop.target === 'tier') metrics.retryHops.inc({ step: this.step.name, tier: String(hop.tier), error_class: failure.errorClass });
+    else metrics.dlqRecords.inc({ step: this.step.name, error_class: failure.errorClass });
+    if (staging && key !== undefined) {
+      if (hop.target === 'tier') staging.entered(w.raw.partition, key, w.envelope.origin.offset, hop.tier!);
+      else staging.left(w.raw.partition, key, w.envelope.origin.offset);
+    }
+    return hop.record;
+  }
+
+  /** The transform's outputs, encoded: synchronous when the transform is (no promise, no timer). */
   private processOne(w: Work): Promise<OutboundRecord[]> | OutboundRecord[] {
-    if (w.poison) throw w.poison;
-    const step = this.step;
-    const trace = childTrace(headerText(w.raw.headers, HEADER.traceparent));
-    const record = {
+    const raw = w.raw;
+    const traceparent = childTraceparent(raw.headers.length === 0 ? undefined : headerText(raw.headers, HEADER.traceparent));
+    const origin = w.envelope.origin;
+    const record: TransformRecord = {
       key: w.key,
       value: w.value,
-      headers: headerMap(w.raw.headers),
-      topic: w.envelope.origin.topic,
-      partition: w.envelope.origin.partition,
-      offset: w.envelope.origin.offset,
-      timestamp: w.envelope.origin.timestamp,
+      headers: raw.headers.length === 0 ? NO_HEADER_MAP : headerMap(raw.headers),
+      topic: origin.topic,
+      partition: origin.partition,
+      offset: origin.offset,
+      timestamp: origin.timestamp,
     };
-    const log = this.log;
-    const outputs = this.watchdog.guard(
-      step.timeoutMs,
-      `step ${step.name} on ${w.raw.topic}/${w.raw.partition}@${w.raw.offset}`,
-      (signal) =>
-        this.processor(record, {
-          // Made on first use: most transforms never log per record.
-          get log() {
-            return log.child({ partition: w.raw.partition, offset: w.raw.offset });
-          },
-          get signal() {
-            return signal();
-          },
-          step: step.name,
-          attempt: w.envelope.attempt,
-          trace,
-        }),
-    );
-    return outputs instanceof Promise
-      ? outputs.then((o) => this.io.encode(w, o, trace.traceparent))
-      : this.io.encode(w, outputs, trace.traceparent);
+    const ctx = new RecordContext(this.step.name, w, traceparent, this.log);
+    const outputs = this.processor(record, ctx);
+    if (!(outputs instanceof Promise)) return this.io.encode(w, outputs, traceparent);
+    const what = () => `step ${this.step.name} on ${raw.topic}/${raw.partition}@${raw.offset}`;
+    return this.watchdog.watch(outputs, this.step.timeoutMs, what, () => ctx.abort()).then((o) => this.io.encode(w, o, traceparent));
   }
 
   /** Records of the keys topic for every key whose chain this batch changed. */

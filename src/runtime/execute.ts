@@ -5,38 +5,39 @@
 // (one owner holds them all): ordered retries decide "process or follow the key's head" in lane
 // order, so a key's record from a tier and one from the input must never run side by side, and
 // their outputs must keep the order they were decided in.
+// A record whose processing is synchronous costs no promise: a lane awaits only what is pending.
 import type { Work } from './step-io.ts';
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
 function lanesOf(items: Work[], ordering: 'partition' | 'key'): number[][] {
-  const lanes = new Map<string, number[]>();
-  items.forEach((w, i) => {
-    const lane = ordering === 'partition' ? String(w.raw.partition) : `${w.raw.partition}\u0000${w.raw.key?.toString('base64') ?? ''}`;
+  const lanes = new Map<number | string, number[]>();
+  for (let i = 0; i < items.length; i++) {
+    const raw = items[i]!.raw;
+    const lane = ordering === 'partition' ? raw.partition : `${raw.partition}\u0000${raw.key?.toString('latin1') ?? ''}`;
     const list = lanes.get(lane);
     if (list) list.push(i);
     else lanes.set(lane, [i]);
-  });
+  }
   return [...lanes.values()];
 }
 
-export async function executeBatch<T>(
+/** Calls `fn` for every item; rejects with the first error thrown, once every lane has finished. */
+export async function executeBatch(
   items: Work[],
   ordering: 'partition' | 'key',
   concurrency: number,
-  fn: (w: Work) => Promise<T> | T,
-): Promise<Outcome<T>[]> {
-  const outcomes: Outcome<T>[] = new Array(items.length);
+  fn: (w: Work, index: number) => Promise<void> | void,
+): Promise<void> {
   const lanes = lanesOf(items, ordering);
   const width = ordering === 'key' ? Math.max(1, concurrency) : lanes.length;
+  let failed: { error: unknown } | undefined;
   let next = 0;
   const runLane = async (lane: number[]) => {
     for (const i of lane) {
       try {
-        const r = fn(items[i]!);
-        outcomes[i] = { ok: true, value: r instanceof Promise ? await r : r };
+        const pending = fn(items[i]!, i);
+        if (pending !== undefined) await pending;
       } catch (error) {
-        outcomes[i] = { ok: false, error };
+        failed ??= { error };
       }
     }
   };
@@ -44,5 +45,5 @@ export async function executeBatch<T>(
     while (next < lanes.length) await runLane(lanes[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(width, lanes.length) }, worker));
-  return outcomes;
+  if (failed) throw failed.error;
 }

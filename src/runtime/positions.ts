@@ -11,11 +11,16 @@ import type { InboundRecord, TopicPartitionOffset } from '../kafka/types.ts';
 export function nextOffsets(batch: InboundRecord[], positions: TopicPartitionOffset[] = [], lastProcessed = false): TopicPartitionOffset[] {
   const delta = lastProcessed ? 0 : 1;
   const next: TopicPartitionOffset[] = [];
+  // Batches hold few partitions, mostly in runs: a linear scan beats building a string key per record.
+  let last: TopicPartitionOffset | undefined;
   for (const r of batch) {
-    // Batches hold few partitions: a linear scan beats building a string key per record.
-    const seen = next.find((n) => n.partition === r.partition && n.topic === r.topic);
-    if (seen) seen.offset = Math.max(seen.offset, r.offset + delta);
-    else next.push({ topic: r.topic, partition: r.partition, offset: r.offset + delta });
+    let seen = last !== undefined && last.partition === r.partition && last.topic === r.topic ? last : undefined;
+    if (seen === undefined) {
+      for (const n of next) if (n.partition === r.partition && n.topic === r.topic) seen = n;
+      if (seen === undefined) next.push((seen = { topic: r.topic, partition: r.partition, offset: r.offset + delta }));
+    }
+    if (r.offset + delta > seen.offset) seen.offset = r.offset + delta;
+    last = seen;
   }
   if (!lastProcessed) {
     for (const n of next) {

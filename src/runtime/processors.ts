@@ -22,23 +22,26 @@ function plain(v: unknown): unknown {
   return v;
 }
 
+function checked(step: PlannedStep, o: unknown): OutputRecord {
+  if (!o || typeof o !== 'object' || !('value' in o)) {
+    throw new TransformContractError(
+      `step ${step.name}: a transform returns { value, topic?, key?, headers? } objects (or an array of them, or null)`,
+    );
+  }
+  const out = o as OutputRecord;
+  if (out.topic !== undefined && !step.outputs.includes(out.topic)) {
+    throw new TransformContractError(
+      `step ${step.name}: output topic ${out.topic} is not one of the declared outputs (${step.outputs.join(', ')})`,
+    );
+  }
+  return out;
+}
+
 function normalize(step: PlannedStep, result: unknown): OutputRecord[] {
   if (result === null || result === undefined) return [];
-  const list = Array.isArray(result) ? result : [result];
-  return list.map((o) => {
-    if (!o || typeof o !== 'object' || !('value' in o)) {
-      throw new TransformContractError(
-        `step ${step.name}: a transform returns { value, topic?, key?, headers? } objects (or an array of them, or null)`,
-      );
-    }
-    const out = o as OutputRecord;
-    if (out.topic !== undefined && !step.outputs.includes(out.topic)) {
-      throw new TransformContractError(
-        `step ${step.name}: output topic ${out.topic} is not one of the declared outputs (${step.outputs.join(', ')})`,
-      );
-    }
-    return out;
-  });
+  if (!Array.isArray(result)) return [checked(step, result)];
+  for (const o of result) checked(step, o);
+  return result as OutputRecord[];
 }
 
 let typeScriptLoader: Promise<void> | undefined;

@@ -1,6 +1,6 @@
 // Bytes in, bytes out for one step: decoding the input (key, and value into the step's reader
 // schema), and encoding outputs with their topic's codecs, key rule, event id and trace context.
-import type { InboundRecord, OutboundRecord } from '../kafka/types.ts';
+import { NO_HEADERS, type InboundRecord, type OutboundHeader, type OutboundRecord } from '../kafka/types.ts';
 import { codecFor, type Codec } from '../schema/codecs.ts';
 import { DeserializationError } from '../schema/errors.ts';
 import type { AvroSerde } from '../schema/serde.ts';
@@ -15,10 +15,10 @@ import { eventId, HEADER } from './headers.ts';
 export interface Work {
   raw: InboundRecord;
   envelope: Envelope;
-  key?: unknown;
-  value?: unknown;
+  key: unknown;
+  value: unknown;
   /** Set when the bytes cannot be decoded: the record goes to the DLQ as it is. */
-  poison?: DeserializationError;
+  poison: DeserializationError | undefined;
 }
 
 interface TopicCodecs {
@@ -64,35 +64,51 @@ export class StepIO {
 
   /** Decodes a batch; undecodable records come back as poison rather than throwing. */
   async decode(records: InboundRecord[]): Promise<Work[]> {
-    const avro: Array<Buffer | null> = [];
-    if (this.input.value.format === 'avro') avro.push(...records.map((r) => r.value));
-    if (this.input.key.format === 'avro') avro.push(...records.map((r) => r.key));
-    if (avro.length) await this.serde.prepare(avro); // a registry outage throws here: retry, not poison
-    return records.map((raw) => {
-      const work: Work = { raw, envelope: readEnvelope(raw) };
+    const { key: keyCodec, value: valueCodec } = this.input;
+    const avroValues = valueCodec.format === 'avro';
+    const avroKeys = keyCodec.format === 'avro';
+    if (avroValues || avroKeys) {
+      const avro: Array<Buffer | null> = [];
+      for (const r of records) {
+        if (avroValues) avro.push(r.value);
+        if (avroKeys) avro.push(r.key);
+      }
+      await this.serde.prepare(avro); // a registry outage throws here: retry, not poison
+    }
+    const work = new Array<Work>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const raw = records[i]!;
+      const w: Work = { raw, envelope: readEnvelope(raw), key: undefined, value: undefined, poison: undefined };
       try {
-        work.key = this.input.key.decode(raw.key);
-        work.value = this.input.value.decode(raw.value);
+        w.key = keyCodec.decode(raw.key);
+        w.value = valueCodec.decode(raw.value);
       } catch (err) {
         if (!(err instanceof DeserializationError)) throw err;
-        work.poison = err;
+        w.poison = err;
       }
-      return work;
-    });
+      work[i] = w;
+    }
+    return work;
   }
 
   /** Output records of one input, in the order the transform returned them. */
   encode(work: Work, outputs: OutputRecord[], traceparent: string): OutboundRecord[] {
-    const passOn = originalHeaders(work.raw.headers).filter((h) => h.key !== HEADER.eventId && h.key !== HEADER.traceparent);
-    return outputs.map((o, index) => {
+    const raw = work.raw.headers;
+    // The input's own headers go on; weir's (retry envelope, event id, trace) are replaced.
+    const passOn =
+      raw.length === 0 ? NO_HEADERS : originalHeaders(raw).filter((h) => h.key !== HEADER.eventId && h.key !== HEADER.traceparent);
+    const { origin } = work.envelope;
+    const out = new Array<OutboundRecord>(outputs.length);
+    for (let index = 0; index < outputs.length; index++) {
+      const o = outputs[index]!;
       const topic = o.topic ?? this.step.outputs[0]!;
       const codecs = this.outputs.get(topic)!;
-      const headers = [...passOn];
-      for (const [k, v] of Object.entries(o.headers ?? {})) headers.push({ key: k, value: Buffer.from(v, 'utf8') });
-      headers.push({ key: HEADER.eventId, value: Buffer.from(eventId(this.step.name, work.envelope.origin, index)) });
-      headers.push({ key: HEADER.traceparent, value: Buffer.from(traceparent) });
-      return { topic, key: this.outputKey(work, o, codecs.key), value: codecs.value.encode(o.value), headers };
-    });
+      const headers: OutboundHeader[] = passOn.length === 0 ? [] : passOn.slice();
+      if (o.headers !== undefined) for (const k in o.headers) headers.push({ key: k, value: String(o.headers[k]) });
+      headers.push({ key: HEADER.eventId, value: eventId(this.step.name, origin, index) }, { key: HEADER.traceparent, value: traceparent });
+      out[index] = { topic, key: this.outputKey(work, o, codecs.key), value: codecs.value.encode(o.value), headers };
+    }
+    return out;
   }
 
   private outputKey(work: Work, o: OutputRecord, codec: Codec): Buffer | null {

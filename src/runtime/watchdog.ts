@@ -1,6 +1,6 @@
-// Per-record deadlines without a timer per record: asynchronous calls register a deadline, and one
-// ticking check (running only while something is in flight) fails the overdue ones. Synchronous
-// transforms never touch it. The AbortSignal handed to a transform is made only if it asks for it.
+// Per-record deadlines without a timer per record: a transform that answers with a promise has its
+// deadline registered here, and one ticking check (running only while something is in flight) fails
+// the overdue ones. Synchronous transforms never touch it.
 
 export class TimeoutError extends Error {
   override name = 'TimeoutError';
@@ -17,21 +17,21 @@ export class Watchdog {
 
   constructor(private readonly tickMs = 50) {}
 
-  guard<T>(ms: number, what: string, call: (signal: () => AbortSignal) => Promise<T> | T): Promise<T> | T {
-    let controller: AbortController | undefined;
-    const signal = () => (controller ??= new AbortController()).signal;
-    const result = call(signal);
-    if (!(result instanceof Promise)) return result;
+  /**
+   * `pending`, or a TimeoutError after `ms` (then `onExpire` runs: it aborts the transform's signal).
+   * `what` names the work in the error and is only built if it expires.
+   */
+  watch<T>(pending: Promise<T>, ms: number, what: () => string, onExpire: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry: Entry = {
         deadline: Date.now() + ms,
         expire: () => {
-          controller?.abort();
-          reject(new TimeoutError(`${what} took longer than ${ms} ms`));
+          onExpire();
+          reject(new TimeoutError(`${what()} took longer than ${ms} ms`));
         },
       };
       this.add(entry);
-      result.then(
+      pending.then(
         (v) => {
           this.entries.delete(entry);
           resolve(v);

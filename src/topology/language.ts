@@ -270,6 +270,12 @@ export const stepSpec = s.object('step', {
     .default('partition')
     .describe('`partition`: strictly in order per partition; `key`: distinct keys may run concurrently, each key in order.'),
   concurrency: s.int(1, 10_000).default(1).describe('Records processed at once in `key` ordering.'),
+  threads: s
+    .int(1, 64)
+    .default(1)
+    .describe(
+      "Worker processes `weir run` starts for this step (Kafka Streams' `num.stream.threads`): each owns some of the partitions, with its own consumer, transactional producer and transactional id (`<instance id>-<n>`).",
+    ),
   timeout: s
     .duration()
     .default(30_000, '30s')

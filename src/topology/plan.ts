@@ -78,6 +78,8 @@ export interface PlannedStep {
   batch: { records: number; bytes: number; timeMs: number };
   ordering: 'partition' | 'key';
   concurrency: number;
+  /** Worker processes `weir run` starts for the step (1: the step runs in the `weir run` process). */
+  threads: number;
   timeoutMs: number;
   transactionTimeoutMs: number;
   retry: {

@@ -1,7 +1,8 @@
 // `weir run`: start the workers of a topology's steps in this process.
 import { databaseUrl, kafka, redisUrl, registry } from '../connections.ts';
 import { rootLogger } from '../../observability/logger.ts';
-import { runSteps } from '../workers.ts';
+import { serveSupervisor, startThreads, THREAD_ENV } from '../threads.ts';
+import { defaultInstanceId, runSteps, selectSteps } from '../workers.ts';
 import { serveEndpoints } from '../../observability/server.ts';
 import { parseDuration } from '../../topology/spec/index.ts';
 import { UsageError } from '../args.ts';
@@ -58,23 +59,43 @@ export const runCommand: Command = {
     const dbUrl = databaseUrl(false);
     const rUrl = redisUrl();
     const logger = rootLogger();
+    const instanceId = args.options['instance-id'] ? String(args.options['instance-id']) : defaultInstanceId();
+    const chosen = selectSteps(plan, args.options.step as string[] | undefined);
+    // In a thread process every step runs here; in `weir run`, steps with threads run in their own.
+    const inThread = process.env[THREAD_ENV] !== undefined;
+    const threaded = inThread ? [] : chosen.filter((s) => s.threads > 1);
+    const local = chosen.filter((s) => !threaded.includes(s));
     const running = await runSteps({
       plan,
       root: compiled.root,
-      steps: args.options.step as string[] | undefined,
+      steps: local.map((s) => s.name),
       kafka: kafka(),
       registry: registry(),
       logger,
       ...(dbUrl ? { databaseUrl: dbUrl } : {}),
       ...(rUrl ? { redisUrl: rUrl } : {}),
-      ...(args.options['instance-id'] ? { instanceId: String(args.options['instance-id']) } : {}),
+      instanceId,
       sessionTimeoutMs,
       delivery: args.options.delivery as 'exactly-once' | 'at-least-once',
     });
+    const threads = threaded.length
+      ? startThreads(threaded, {
+          args: [
+            ...args.positionals,
+            '--session-timeout',
+            String(args.options['session-timeout']),
+            '--delivery',
+            String(args.options.delivery),
+          ],
+          instanceId,
+          log: logger,
+        })
+      : undefined;
+    const statuses = () => [...running.workers.map((w) => w.status()), ...(threads?.statuses() ?? [])];
     const port = Number(args.options['metrics-port']);
     const endpoints =
       port > 0
-        ? await serveEndpoints(port, () => running.workers.map((w) => w.status())).catch((err: Error) => {
+        ? await serveEndpoints(port, statuses, undefined, threads?.metrics).catch((err: Error) => {
             logger.error(
               { port, err: err.message },
               'cannot serve /metrics, /healthz, /readyz on this port (another process has it?); running without them — choose one with --metrics-port',
@@ -83,6 +104,10 @@ export const runCommand: Command = {
           })
         : undefined;
     if (endpoints) logger.info({ port: endpoints.port }, 'serving /metrics, /healthz and /readyz');
+    const stopAll = async () => {
+      await Promise.all([running.stop(), threads?.stop()]);
+      await endpoints?.close();
+    };
     return new Promise<number>((resolve) => {
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals) => {
@@ -96,20 +121,21 @@ export const runCommand: Command = {
           logger.error(`did not stop within ${STOP_BOUND_MS / 1000} s; exiting`);
           process.exit(1);
         }, STOP_BOUND_MS);
-        void running.stop().then(async () => {
+        void stopAll().then(() => {
           clearTimeout(bound);
-          await endpoints?.close();
           resolve(0);
         });
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
-      // A worker that stopped on a fatal failure (denied, missing topic, bad setting) ends the process.
-      void running.failed.then(async (worker) => {
+      if (inThread && process.send) serveSupervisor(statuses, () => signals === 0 && onSignal('SIGTERM'));
+      // A worker that stopped on a fatal failure (denied, missing topic, bad setting), or a thread
+      // that ended, ends the process.
+      const failure = running.failed.then((w) => `step ${w.stepName}: ${w.failure!.message}`);
+      void Promise.race(threads ? [failure, threads.failed] : [failure]).then(async (reason) => {
         if (signals > 0) return;
-        io.err(`weir run: step ${worker.stepName}: ${worker.failure!.message}`);
-        await running.stop();
-        await endpoints?.close();
+        io.err(`weir run: ${reason}`);
+        await stopAll();
         resolve(1);
       });
     });

@@ -246,6 +246,14 @@ export function planStep(ctx: CompileContext, entry: StepEntry): PlannedStep | u
       '`concurrency` only applies with `ordering: key`; this step processes its partitions in order',
     );
   }
+  if (d.threads > 1 && d.rateLimit && d.rateLimit.scope !== 'redis') {
+    ctx.diag.error(
+      ctx.loc({ ...site, path: [...site.path, 'threads'] }),
+      'invalid-value',
+      `a local rate limit is per process: ${d.threads} threads would allow ${d.threads} × ${d.rateLimit.perSecond}/s`,
+      'share the bucket between the threads with `rateLimit: { scope: redis }`, or run one thread',
+    );
+  }
   if (ctx.diag.errors.length > errorsBefore) return undefined;
   const http = d.sink?.http;
   return {
@@ -278,6 +286,7 @@ export function planStep(ctx: CompileContext, entry: StepEntry): PlannedStep | u
     batch: { records: d.batch.records, bytes: d.batch.bytes, timeMs: d.batch.time },
     ordering: d.ordering,
     concurrency: d.concurrency,
+    threads: d.threads,
     timeoutMs: d.timeout,
     transactionTimeoutMs: d.transactionTimeout,
     retry: {

@@ -73,7 +73,7 @@ const inbound = (r: OutboundRecord, offset = 0): InboundRecord => ({
   offset,
   key: typeof r.key === 'string' ? Buffer.from(r.key) : r.key,
   value: r.value,
-  headers: r.headers ?? [],
+  headers: (r.headers ?? []).map((h) => ({ key: h.key, value: Buffer.from(h.value) })),
   timestamp: r.timestamp ?? 1_700_000_000_000,
   size: 0,
 });

@@ -264,6 +264,15 @@ const cases: Case[] = [
     message: /500 records at 1\/s/,
   },
   {
+    name: 'threads with a per-process rate limit',
+    files: one(
+      `${TOPICS}  notify:\n    input: orders\n    sink: { http: { url: "http://x" } }\n    threads: 3\n    rateLimit: { perSecond: 1000, scope: local }\n`,
+    ),
+    code: 'invalid-value',
+    at: 'a.yaml:13:14',
+    message: /3 threads would allow 3 × 1000\/s/,
+  },
+  {
     name: 'reader schema cannot read the topic',
     files: one(
       `${TOPICS}  enrich:\n    input: orders\n    transform: transforms/t.ts#enrich\n    outputs: [enriched]\n    schema: schemas/OrderReaderNeedsField.avsc\n`,
