@@ -1,7 +1,7 @@
 // Shared by the Kafka benchmarks: a throwaway project with a compiled topology and its topics,
 // input data, worker processes with their peak RSS, and waiting for a group to drain its input.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,9 +123,10 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-export function spawnProc(args: string[], env: Record<string, string> = {}): Proc {
+/** Starts a worker (`command`: Node by default, or e.g. `java`) that prints `"assigned"` once it has partitions. */
+export function spawnProc(args: string[], env: Record<string, string> = {}, command: string = process.execPath): Proc {
   const s = settings();
-  const child = spawn(process.execPath, args, {
+  const child = spawn(command, args, {
     env: { ...process.env, ...s, WEIR_LOG_LEVEL: 'info', WEIR_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -142,10 +143,12 @@ export function spawnProc(args: string[], env: Record<string, string> = {}): Pro
     child,
     assigned,
     peakRssMiB() {
-      const status = `/proc/${child.pid}/status`;
-      if (!existsSync(status)) return NaN;
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(status, 'utf8'));
-      return m ? Number(m[1]) / 1024 : NaN;
+      // Summed over the process and its children (a step with threads runs one process per thread).
+      return processTree(child.pid).reduce((sum, pid) => {
+        const status = `/proc/${pid}/status`;
+        const m = existsSync(status) ? /VmHWM:\s+(\d+) kB/.exec(readFileSync(status, 'utf8')) : null;
+        return sum + (m ? Number(m[1]) / 1024 : 0);
+      }, 0);
     },
     async stop() {
       if (child.exitCode !== null) return;
@@ -159,12 +162,44 @@ export function spawnProc(args: string[], env: Record<string, string> = {}): Pro
 export const weirRun = (p: Project, extra: string[] = [], env: Record<string, string> = {}, bin = WEIR) =>
   spawnProc([bin, 'run', p.file, '--instance-id', 'bench', ...extra], env);
 
-/** CPU time (user + system) a process has used so far, in ms (Linux /proc; clock ticks of 10 ms). */
+/** The process and its descendants (Linux /proc). */
+export function processTree(root: number | undefined): number[] {
+  if (root === undefined) return [];
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const tree: number[] = [];
+  const walk = (pid: number) => {
+    tree.push(pid);
+    for (const c of children.get(pid) ?? []) walk(c);
+  };
+  walk(root);
+  return tree;
+}
+
+/**
+ * CPU time (user + system) a process and its children have used so far, in ms (Linux /proc; clock
+ * ticks of 10 ms). NaN once the process is gone.
+ */
 export function cpuMs(pid: number | undefined): number {
-  const stat = `/proc/${pid}/stat`;
-  if (pid === undefined || !existsSync(stat)) return NaN;
-  const fields = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return NaN;
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total;
 }
 
 /** Resolves when `group` has committed the end of every partition of `topic`; returns the time. */

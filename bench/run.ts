@@ -1,8 +1,10 @@
 // `npm run bench [suite…]`: runs the benchmark suites and writes docs/performance.{md,json}.
 import { backlogSuite } from './backlog.ts';
 import { baselineSuite } from './baseline.ts';
+import { ceilingSuite } from './ceiling.ts';
 import { coldStartSuite } from './cold-start.ts';
 import { saveResult, type SuiteResult } from './report.ts';
+import { peerSuite } from './peer.ts';
 import { pipeSuite } from './pipe.ts';
 import { postgresSuite } from './postgres.ts';
 import { profileSuite } from './profile.ts';
@@ -18,8 +20,14 @@ const SUITES: Record<string, () => Promise<SuiteResult>> = {
   profile: () => profileSuite(),
   'cold-start': () => coldStartSuite(),
 };
-// Not in the default run: it needs BENCH_BASELINE (another checkout to compare with).
-const ON_REQUEST: Record<string, () => Promise<SuiteResult>> = { baseline: () => baselineSuite() };
+// Not in the default run: baseline needs BENCH_BASELINE (another checkout to compare with); peer
+// (Kafka Streams, built with Maven) and ceiling (Kafka's perf tools) need Java and Maven, and peer
+// takes many minutes at its default sizes.
+const ON_REQUEST: Record<string, () => Promise<SuiteResult>> = {
+  baseline: () => baselineSuite(),
+  peer: () => peerSuite(),
+  ceiling: () => ceilingSuite(),
+};
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !SUITES[w] && !ON_REQUEST[w]);
