@@ -159,8 +159,16 @@ export function spawnProc(args: string[], env: Record<string, string> = {}, comm
   };
 }
 
+/** The Node options in a bin script's shebang (`#!/usr/bin/env -S node <options>`): for runs that start Node themselves. */
+export function shebangOptions(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/) : [];
+}
+
+/** `weir run` started as users start it: the bin script with its shebang's Node options. */
 export const weirRun = (p: Project, extra: string[] = [], env: Record<string, string> = {}, bin = WEIR) =>
-  spawnProc([bin, 'run', p.file, '--instance-id', 'bench', ...extra], env);
+  spawnProc(['run', p.file, '--instance-id', 'bench', ...extra], env, bin);
 
 /** The process and its descendants (Linux /proc). */
 export function processTree(root: number | undefined): number[] {

@@ -4,21 +4,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { KafkaAdmin } from '../src/kafka/admin.ts';
-import { KafkaConsumer } from '../src/kafka/consumer.ts';
-import {
-  drained,
-  EVENT,
-  eventEncoder,
-  kafka,
-  percentile,
-  pipeTopology,
-  produceBacklog,
-  producePaced,
-  project,
-  settings,
-  spawnProc,
-  weirRun,
-} from './harness.ts';
+import { drained, kafka, pipeTopology, produceBacklog, project, settings, spawnProc, weirRun } from './harness.ts';
+import { latency } from './latency.ts';
 import { fmt, type SuiteResult } from './report.ts';
 
 const BATCHES = [100, 1_000, 10_000];
@@ -71,42 +58,6 @@ async function weirRunFor(id: string, input: string, batch: number, n: number, d
   return measure(() => weirRun(p, ['--delivery', delivery]), p.plan.steps[0]!.group, input, n);
 }
 
-/** Produces at `rate`/s for `seconds` and measures send → read_committed receive per record. */
-async function latency(
-  id: string,
-  batch: number,
-  rate: number,
-  seconds: number,
-): Promise<{ p50: number; p99: number; received: number; sent: number }> {
-  const input = `bench.lat.in.${id}`;
-  const output = `bench.lat.out.${id}`;
-  const p = await project(topology(input, output, 'pipe-latency', batch));
-  const worker = weirRun(p);
-  await worker.assigned;
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const consumer = await KafkaConsumer.connect(kafka(), { name: 'bench-latency', groupId: `bench-lat-${id}`, isolation: 'read_committed' });
-  consumer.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: output, partition, offset: -2 })));
-  let reading = true;
-  const reader = (async () => {
-    while (reading) {
-      for (const r of await consumer.consume(5_000, 50)) {
-        const sent = sentAt.get((EVENT.type.fromBuffer(r.value!.subarray(5)) as { id: string }).id);
-        if (sent !== undefined) latencies.push(Date.now() - sent);
-      }
-    }
-  })();
-  const total = await producePaced(await eventEncoder(input), rate, seconds, (i) => sentAt.set(`e${i}`, Date.now()));
-  const deadline = Date.now() + 30_000;
-  while (latencies.length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  reading = false;
-  await reader;
-  await consumer.disconnect();
-  await worker.stop();
-  latencies.sort((a, b) => a - b);
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), received: latencies.length, sent: total };
-}
-
 export async function pipeSuite(n = Number(process.env.BENCH_RECORDS ?? 200_000)): Promise<SuiteResult> {
   const id = Date.now().toString(36);
   const input = `bench.in.${id}`;
@@ -126,7 +77,7 @@ export async function pipeSuite(n = Number(process.env.BENCH_RECORDS ?? 200_000)
   process.stdout.write(`  at-least-once weir at batch ${fastest.batch} … `);
   const alo = await weirRunFor(id, input, fastest.batch, n, 'at-least-once');
   process.stdout.write(`${fmt(alo.rate)}/s\n  latency at ${fmt(fastest.eos.rate / 2)}/s … `);
-  const lat = await latency(id, fastest.batch, fastest.eos.rate / 2, 15);
+  const lat = await latency(id, fastest.eos.rate / 2, 15, (input, output, step) => topology(input, output, step, fastest.batch));
   process.stdout.write(`p50 ${lat.p50} ms, p99 ${lat.p99} ms\n`);
   const data = {
     records: n,

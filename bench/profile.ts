@@ -1,10 +1,10 @@
-// Where the exactly-once pipe's time goes: the EOS worker (batch 1 000) drains a backlog under
+// Where the exactly-once pipe's time goes: the EOS worker (batch 10 000) drains a backlog under
 // `node --cpu-prof`; self time is grouped by stage (the file a function lives in) and by function.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { drained, pipeTopology, produceBacklog, project, spawnProc } from './harness.ts';
+import { drained, pipeTopology, produceBacklog, project, shebangOptions, spawnProc } from './harness.ts';
 import { type SuiteResult } from './report.ts';
 
 const PARTITIONS = 6;
@@ -60,43 +60,64 @@ export function summarize(profile: CpuProfile) {
   return { totalMs: total / 1000, stages: share(stages, 20), functions: share(functions, 10) };
 }
 
-export async function profileSuite(n = 200_000): Promise<SuiteResult> {
-  const id = Date.now().toString(36);
-  const [input, output] = [`bench.profile.in.${id}`, `bench.profile.out.${id}`];
+async function profileBuild(bin: string, input: string, tag: string) {
   const p = await project(
     pipeTopology({
       pipeline: 'bench-profile',
-      step: 'profile',
+      step: `profile-${tag}`,
       input,
-      output,
+      output: `${input}.out.${tag}`,
       partitions: PARTITIONS,
-      options: ['batch: { records: 1000, bytes: 64MiB, time: 100ms }'],
+      options: ['batch: { records: 10000, bytes: 64MiB, time: 100ms }'],
     }),
   );
-  await produceBacklog(input, n);
   const dir = mkdtempSync(join(tmpdir(), 'weir-profile-'));
-  const worker = spawnProc(['--cpu-prof', '--cpu-prof-dir', dir, WEIR, 'run', p.file, '--instance-id', 'bench']);
+  const worker = spawnProc([...shebangOptions(bin), '--cpu-prof', '--cpu-prof-dir', dir, bin, 'run', p.file, '--instance-id', 'bench']);
   await worker.assigned;
   await drained(p.plan.steps[0]!.group, input);
   await worker.stop();
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no CPU profile written to ${dir}`);
-  const summary = summarize(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile);
-  const busy = summary.stages.filter((s) => !s.name.startsWith('idle'));
+  return { path: join(dir, file), ...summarize(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile) };
+}
+
+/**
+ * The EOS worker's main thread under `node --cpu-prof` draining a backlog (batch 10 000); with
+ * BENCH_BASELINE (another checkout, see baseline.ts) the baseline build drains the same backlog
+ * first, and the stage table shows both in ms of samples per 1k records.
+ */
+export async function profileSuite(n = Number(process.env.BENCH_RECORDS ?? 200_000)): Promise<SuiteResult> {
+  const id = Date.now().toString(36);
+  const input = `bench.profile.in.${id}`;
+  await project(pipeTopology({ pipeline: 'bench-profile', step: 'setup', input, output: `${input}.setup`, partitions: PARTITIONS }));
+  await produceBacklog(input, n);
+  const base = process.env.BENCH_BASELINE;
+  const before = base ? await profileBuild(join(base, 'bin', 'weir.js'), input, 'baseline') : undefined;
+  const after = await profileBuild(WEIR, input, 'this');
+  const perK = (share: number | undefined, totalMs: number) => (share === undefined ? '–' : ((share * totalMs) / (n / 1000)).toFixed(2));
+  const stageNames = [...new Set([...after.stages, ...(before?.stages ?? [])].map((s) => s.name))];
+  const find = (r: typeof after | undefined, name: string) => r?.stages.find((s) => s.name === name)?.share;
+  const busyMs = (r: typeof after) => r.totalMs * (1 - (find(r, 'idle (waiting on the broker)') ?? 0));
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  const markdown = `The exactly-once pipe (identity transform, batch 1 000) draining ${n.toLocaleString('en-US')} records under \`node --cpu-prof\`, ${(summary.totalMs / 1000).toFixed(1)} s of samples. Self time by stage; the slowest stage is **${busy[0]?.name}** (${pct(busy[0]?.share ?? 0)}).
+  const markdown = `The exactly-once pipe's worker (identity transform, batch 10 000) draining ${n.toLocaleString('en-US')} records under \`node --cpu-prof\` (its main thread: librdkafka's own threads are not sampled; start-up is included).${before ? ` Before: \`${base}\`; after: this build; the same backlog.` : ''} Self time by stage, in ms of samples per 1k records.
 
-| stage | share of samples |
-|---|---|
-${summary.stages.map((s) => `| ${s.name} | ${pct(s.share)} |`).join('\n')}
+| stage | ${before ? 'before | ' : ''}${before ? 'after' : 'ms per 1k'} |
+|---|${before ? '---|' : ''}---|
+${stageNames.map((name) => `| ${name} | ${before ? `${perK(find(before, name), before.totalMs)} | ` : ''}${perK(find(after, name), after.totalMs)} |`).join('\n')}
+| **busy (all but idle)** | ${before ? `**${(busyMs(before) / (n / 1000)).toFixed(1)}** | ` : ''}**${(busyMs(after) / (n / 1000)).toFixed(1)}** |
 
-Top functions by self time:
+Top functions by self time${before ? ' (after)' : ''}:
 
 | function | share |
 |---|---|
-${summary.functions.map((f) => `| \`${f.name}\` | ${pct(f.share)} |`).join('\n')}
+${after.functions.map((f) => `| \`${f.name}\` | ${pct(f.share)} |`).join('\n')}
 
-Profile: \`${join(dir, file)}\` (open in Chrome DevTools → Performance).
+Profile: \`${after.path}\`${before ? `, before: \`${before.path}\`` : ''} (open in Chrome DevTools → Performance).
 `;
-  return { suite: 'profile', title: 'Where the exactly-once pipe spends its time', markdown, data: { records: n, ...summary } };
+  return {
+    suite: 'profile',
+    title: 'Where the exactly-once pipe spends its time',
+    markdown,
+    data: { records: n, after, ...(before ? { before, baseline: base } : {}) },
+  };
 }

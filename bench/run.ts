@@ -3,6 +3,8 @@ import { backlogSuite } from './backlog.ts';
 import { baselineSuite } from './baseline.ts';
 import { ceilingSuite } from './ceiling.ts';
 import { coldStartSuite } from './cold-start.ts';
+import { latencySuite } from './latency.ts';
+import { threadsSuite } from './threads.ts';
 import { saveResult, type SuiteResult } from './report.ts';
 import { peerSuite } from './peer.ts';
 import { pipeSuite } from './pipe.ts';
@@ -19,6 +21,8 @@ const SUITES: Record<string, () => Promise<SuiteResult>> = {
   backlog: () => backlogSuite(),
   profile: () => profileSuite(),
   'cold-start': () => coldStartSuite(),
+  latency: () => latencySuite(),
+  threads: () => threadsSuite(),
 };
 // Not in the default run: baseline needs BENCH_BASELINE (another checkout to compare with); peer
 // (Kafka Streams, built with Maven) and ceiling (Kafka's perf tools) need Java and Maven, and peer

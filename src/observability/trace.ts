@@ -26,7 +26,7 @@ function randomHex(bytes: number): string {
 
 /**
  * The `traceparent` of this step's span for a record: a child of the record's own trace when its
- * header is valid, a new trace otherwise. Only the string is built (per record, on the hot path);
+ * header is valid, a new trace otherwise (an invalid header, or a transform asking for ctx.trace). Only the string is built (per record, on the hot path);
  * `traceContext` splits it when a transform asks.
  */
 export function childTraceparent(incoming: string | undefined): string {

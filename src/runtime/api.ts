@@ -19,7 +19,7 @@ export interface TransformContext {
   step: string;
   /** 1 on first processing; 2, 3, … on retry tiers. */
   attempt: number;
-  /** W3C trace context of the record (propagated from its `traceparent` header, or started here). */
+  /** W3C trace context of the record: this step's span of its `traceparent` header's trace, or a trace started on first use. */
   trace: { traceparent: string; traceId: string; spanId: string };
   /** Aborted when the step's per-record timeout expires. */
   signal: AbortSignal;

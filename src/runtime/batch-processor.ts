@@ -45,7 +45,8 @@ class RecordContext implements TransformContext {
   constructor(
     readonly step: string,
     private readonly work: Work,
-    private readonly traceparent: string,
+    /** This step's span of the record's trace; none when the record has no trace and nobody asked for one. */
+    public traceparent: string | undefined,
     private readonly parentLog: Logger,
   ) {}
 
@@ -61,8 +62,9 @@ class RecordContext implements TransformContext {
     return (this.controller ??= new AbortController()).signal;
   }
 
+  /** A transform that asks for the trace of a record without one starts it: its outputs then carry it. */
   get trace(): TransformContext['trace'] {
-    return (this.parts ??= traceContext(this.traceparent));
+    return (this.parts ??= traceContext((this.traceparent ??= childTraceparent(undefined))));
   }
 
   abort(): void {
@@ -182,10 +184,15 @@ export class BatchProcessor {
     return hop.record;
   }
 
-  /** The transform's outputs, encoded: synchronous when the transform is (no promise, no timer). */
+  /**
+   * The transform's outputs, encoded: synchronous when the transform is (no promise, no timer). A
+   * record with a valid `traceparent` gets a child span of its trace; one without gets no trace
+   * context unless the transform asks for it (ctx.trace): weir records no spans, and a new trace id
+   * per record would lead nowhere (OpenTelemetry's propagation without an SDK does the same).
+   */
   private processOne(w: Work): Promise<OutboundRecord[]> | OutboundRecord[] {
     const raw = w.raw;
-    const traceparent = childTraceparent(raw.headers.length === 0 ? undefined : headerText(raw.headers, HEADER.traceparent));
+    const incoming = raw.headers.length === 0 ? undefined : headerText(raw.headers, HEADER.traceparent);
     const origin = w.envelope.origin;
     const record: TransformRecord = {
       key: w.key,
@@ -196,11 +203,11 @@ export class BatchProcessor {
       offset: origin.offset,
       timestamp: origin.timestamp,
     };
-    const ctx = new RecordContext(this.step.name, w, traceparent, this.log);
+    const ctx = new RecordContext(this.step.name, w, incoming === undefined ? undefined : childTraceparent(incoming), this.log);
     const outputs = this.processor(record, ctx);
-    if (!(outputs instanceof Promise)) return this.io.encode(w, outputs, traceparent);
+    if (!(outputs instanceof Promise)) return this.io.encode(w, outputs, ctx.traceparent);
     const what = () => `step ${this.step.name} on ${raw.topic}/${raw.partition}@${raw.offset}`;
-    return this.watchdog.watch(outputs, this.step.timeoutMs, what, () => ctx.abort()).then((o) => this.io.encode(w, o, traceparent));
+    return this.watchdog.watch(outputs, this.step.timeoutMs, what, () => ctx.abort()).then((o) => this.io.encode(w, o, ctx.traceparent));
   }
 
   /** Records of the keys topic for every key whose chain this batch changed. */

@@ -12,7 +12,7 @@ import { collectBatch } from './collect.ts';
 import type { DuePartitions } from './due.ts';
 import type { WorkerHooks } from './hooks.ts';
 import { kindOf, Lifecycle, type State } from './lifecycle.ts';
-import { idlePositions, inputPositions, nextOffsets } from './positions.ts';
+import { firstOffsets, idlePositions, inputPositions, nextOffsets } from './positions.ts';
 import { applyRebalances } from './rebalance.ts';
 import { Reporter } from './reporting.ts';
 import { TransientFailure, type BatchStrategy } from './strategy.ts';
@@ -34,7 +34,8 @@ export interface LoopDeps {
 }
 
 interface InFlight {
-  batch: InboundRecord[];
+  /** Where its partitions go back to should it fail (not its records: they need not stay in memory while it commits). */
+  firsts: TopicPartitionOffset[];
   offsets: TopicPartitionOffset[];
   prepared: unknown;
   outcome: Promise<Outcome>;
@@ -59,8 +60,8 @@ export class WorkerLoop {
   private batch: InboundRecord[] = [];
   private prepared: unknown;
   private offsets: TopicPartitionOffset[] = [];
-  /** Batches to seek back to their first record, and whether the failed transaction is open. */
-  private failed: InboundRecord[] = [];
+  /** First offsets of the failed batches' partitions (seek back there), and whether the failed transaction is open. */
+  private failed: TopicPartitionOffset[] = [];
   private openTransaction = false;
   private backoffMs = 0;
   /** Input partition → next offset last committed (for the idle commit of positions). */
@@ -215,7 +216,7 @@ export class WorkerLoop {
     try {
       this.prepared = await this.deps.strategy.prepare(this.batch, this.inflight?.prepared);
     } catch (err) {
-      this.failed.push(...this.batch);
+      this.failed.push(...firstOffsets(this.batch));
       this.batch = [];
       throw err;
     }
@@ -233,7 +234,7 @@ export class WorkerLoop {
     const outcome = await done.outcome;
     if (!outcome.ok) {
       // N failed: N+1 was read after it, so both go back.
-      this.failed.push(...done.batch, ...this.batch);
+      this.failed.push(...done.firsts, ...firstOffsets(this.batch));
       this.batch = [];
       this.prepared = undefined;
       this.openTransaction = outcome.open;
@@ -261,7 +262,7 @@ export class WorkerLoop {
     const outcome = this.deps.strategy
       .write(batch.length ? prepared : undefined, offsets, tx)
       .catch((error: unknown): Outcome => ({ ok: false, error, open: true }));
-    this.inflight = { batch, offsets, prepared, outcome };
+    this.inflight = { firsts: firstOffsets(batch), offsets, prepared, outcome };
     this.batch = [];
     this.prepared = undefined;
     this.offsets = [];
@@ -298,10 +299,7 @@ export class WorkerLoop {
     const consumer = this.consumer!;
     const assigned = consumer.assignment();
     const first: TopicPartitionOffset[] = [];
-    for (const r of this.failed) {
-      if (!first.some((f) => f.partition === r.partition && f.topic === r.topic))
-        first.push({ topic: r.topic, partition: r.partition, offset: r.offset });
-    }
+    for (const f of this.failed) if (!first.some((x) => x.partition === f.partition && x.topic === f.topic)) first.push(f);
     this.failed = [];
     for (const tpo of first) {
       if (!assigned.some((a) => a.topic === tpo.topic && a.partition === tpo.partition)) continue;

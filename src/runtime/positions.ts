@@ -56,3 +56,16 @@ export function idlePositions(consumer: StepConsumer, input: string, committed: 
     .filter((p) => p.offset > (committed.get(`${p.partition}`) ?? Infinity) && (p.high < 0 || p.offset <= p.high))
     .map(({ topic, partition, offset }) => ({ topic, partition, offset }));
 }
+
+/** The first record's offset of each partition in the batch: where a failed batch is rewound to. */
+export function firstOffsets(batch: InboundRecord[]): TopicPartitionOffset[] {
+  const first: TopicPartitionOffset[] = [];
+  let last: InboundRecord | undefined;
+  for (const r of batch) {
+    if (last !== undefined && last.partition === r.partition && last.topic === r.topic) continue;
+    last = r;
+    if (!first.some((f) => f.partition === r.partition && f.topic === r.topic))
+      first.push({ topic: r.topic, partition: r.partition, offset: r.offset });
+  }
+  return first;
+}

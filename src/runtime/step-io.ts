@@ -92,7 +92,7 @@ export class StepIO {
   }
 
   /** Output records of one input, in the order the transform returned them. */
-  encode(work: Work, outputs: OutputRecord[], traceparent: string): OutboundRecord[] {
+  encode(work: Work, outputs: OutputRecord[], traceparent: string | undefined): OutboundRecord[] {
     const raw = work.raw.headers;
     // The input's own headers go on; weir's (retry envelope, event id, trace) are replaced.
     const passOn =
@@ -105,7 +105,8 @@ export class StepIO {
       const codecs = this.outputs.get(topic)!;
       const headers: OutboundHeader[] = passOn.length === 0 ? [] : passOn.slice();
       if (o.headers !== undefined) for (const k in o.headers) headers.push({ key: k, value: String(o.headers[k]) });
-      headers.push({ key: HEADER.eventId, value: eventId(this.step.name, origin, index) }, { key: HEADER.traceparent, value: traceparent });
+      headers.push({ key: HEADER.eventId, value: eventId(this.step.name, origin, index) });
+      if (traceparent !== undefined) headers.push({ key: HEADER.traceparent, value: traceparent });
       out[index] = { topic, key: this.outputKey(work, o, codecs.key), value: codecs.value.encode(o.value), headers };
     }
     return out;

@@ -32,6 +32,8 @@ export async function writeBatch(
 ): Promise<Outcome> {
   if (!tx.exactlyOnce) return deliverAtLeastOnce(tx, records, offsets);
   const { producer, hooks } = tx;
+  // Not `records` after sending: the array need not outlive the send (the commit can take a while).
+  const count = records.length;
   let open = false;
   try {
     const t0 = performance.now();
@@ -42,7 +44,7 @@ export async function writeBatch(
     // Under a test crash point, make sure the records are in the log (mid-transaction) first.
     if (hooks.crashArmed?.('after-produce') || hooks.crashArmed?.('after-send-offsets')) await producer.flush();
     // Only for batches that produced something: an offsets-only transaction leaves nothing for a fault test to see.
-    if (records.length) hooks.crashPoint?.('after-produce');
+    if (count) hooks.crashPoint?.('after-produce');
     if (offsets.length) await producer.sendOffsetsToTransaction(offsets, tx.consumer, tx.timeoutMs);
     const t2 = performance.now();
     hooks.crashPoint?.('after-send-offsets');
@@ -53,7 +55,7 @@ export async function writeBatch(
       const phases = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, ms(v)]));
       tx.log.debug(
         {
-          records: records.length,
+          records: count,
           partitions: offsets.length,
           ...phases,
           produceMs: ms(t1 - t0),

@@ -29,10 +29,15 @@ async function start(pipeline: Awaited<ReturnType<typeof createPipeline>>) {
 }
 
 describe('step worker', () => {
-  it('transforms every input exactly once, with event ids and traceparent headers', async () => {
+  it('transforms every input exactly once, with event ids; a traced input gets a child span, an untraced one no trace', async () => {
     const p = await createPipeline(transformTopology({}));
     const events = makeEvents(600, 20);
-    await produceAll(await eventRecords(p.topic('in'), events));
+    // Every other input carries trace context (a made-up trace id per record, span id 1).
+    const traceOf = (i: number) => (i % 2 === 0 ? i.toString(16).padStart(32, 'a') : undefined);
+    const records = (await eventRecords(p.topic('in'), events)).map((r, i) =>
+      traceOf(i) ? { ...r, headers: [{ key: 'traceparent', value: Buffer.from(`00-${traceOf(i)}-0000000000000001-01`) }] } : r,
+    );
+    await produceAll(records);
     await start(p);
     await waitForGroupCaughtUp(p.plan.steps[0]!.group, p.topic('in'));
     const out = await readAll(p.topic('out'));
@@ -40,7 +45,16 @@ describe('step worker', () => {
     expect(verifyOutput(decoded, events)).toEqual(CLEAN);
     expect(decoded.every((e) => e.payload === '+tagged')).toBe(true);
     expect(decoded[0]!.eventId).toMatch(new RegExp(`^step-${p.id}:in\\.${p.id}:\\d:\\d+:0$`));
-    expect(out[0]!.headers.find((h) => h.key === 'traceparent')?.value.toString()).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const index = new Map(events.map((e, i) => [e.id, i]));
+    decoded.forEach((e, n) => {
+      const trace = traceOf(index.get(e.id)!);
+      const written = out[n]!.headers.find((h) => h.key === 'traceparent')?.value.toString();
+      if (trace === undefined) expect(written).toBeUndefined();
+      else {
+        expect(written).toMatch(new RegExp(`^00-${trace}-[0-9a-f]{16}-01$`));
+        expect(written!.slice(36, 52)).not.toBe('0000000000000001');
+      }
+    });
   });
 
   it('a poison pill goes to the DLQ with its bytes intact; the partition keeps flowing', async () => {

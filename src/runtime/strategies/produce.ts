@@ -17,8 +17,13 @@ export function produceStrategy(step: string, batches: BatchProcessor): BatchStr
     released: () => undefined,
     prepare: (batch, inFlight) => batches.prepare(batch, inFlight?.staging),
     write(prepared, offsets, tx) {
-      if (prepared) metrics.recordsOut.inc({ step }, prepared.outputs);
-      return writeBatch(tx, prepared?.records ?? [], offsets, prepared?.timings);
+      if (!prepared) return writeBatch(tx, [], offsets);
+      metrics.recordsOut.inc({ step }, prepared.outputs);
+      // The records are handed over: while this batch commits (and the next is prepared) only its
+      // staging is kept, not thousands of records a garbage collection would copy again and again.
+      const records = prepared.records;
+      prepared.records = [];
+      return writeBatch(tx, records, offsets, prepared.timings);
     },
     committed: (prepared) => prepared?.staging?.apply(),
   };
