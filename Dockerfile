@@ -22,5 +22,5 @@ COPY transforms ./transforms
 USER node
 ENV NODE_ENV=production WEIR_METRICS_PORT=9464
 EXPOSE 9464
-ENTRYPOINT ["node", "--max-semi-space-size=64", "bin/weir.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=32", "bin/weir.js"]
 CMD ["run"]

@@ -95,7 +95,7 @@ describe('package.json', () => {
   it('bin/weir.js runs dist/cli/main.js, or src/cli/main.ts in a checkout', () => {
     expect(pkg.bin).toEqual({ weir: 'bin/weir.js' });
     const bin = readFileSync(at('bin/weir.js'), 'utf8');
-    expect(bin.startsWith('#!/usr/bin/env -S node --max-semi-space-size=64\n')).toBe(true);
+    expect(bin.startsWith('#!/usr/bin/env -S node --max-semi-space-size=32\n')).toBe(true);
     expect(bin).toContain("await import('../dist/cli/main.js')");
     expect(bin).toContain("await import('../src/cli/main.ts')");
     expect(esmOut.has(at('dist/cli/main.js'))).toBe(true);
