@@ -1,9 +1,10 @@
 // weir's exactly-once pipe against its Kafka Streams peer (bench/peer: the same step — Avro in,
 // identity, Avro out — as a Streams application with exactly_once_v2), draining the same backlog in
-// one run: one process at a time, the order alternating per repetition, each with its own output
+// one run: one process at a time, the order rotating per repetition, each with its own output
 // topic and group. Per run: records/s from assignment to drained, CPU ms per 1k records (steady and
 // whole process), peak RSS; every output is read back (read_committed) and checked.
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,8 +75,15 @@ function buildPeer(): { classpath: string; built: boolean } {
   return { classpath: `${JAR}:${readFileSync(CLASSPATH, 'utf8').trim()}`, built: !fresh };
 }
 
-type Engine = 'weir' | 'ks';
-const LABEL: Record<Engine, string> = { weir: 'weir EOS', ks: 'Kafka Streams EOS v2' };
+type Engine = 'weir' | 'ks' | 'client';
+const LABEL: Record<Engine, string> = {
+  weir: 'weir EOS',
+  ks: 'Kafka Streams EOS v2',
+  client: 'the client alone (bytes → bytes, EOS)',
+};
+const ENGINES: Engine[] = ['weir', 'ks', 'client'];
+const TSX = createRequire(import.meta.url).resolve('tsx/esm');
+const CLIENT_PIPE = fileURLToPath(new URL('./client-pipe.ts', import.meta.url));
 
 interface Sample {
   engine: Engine;
@@ -198,41 +206,44 @@ export async function peerSuite(): Promise<SuiteResult> {
     process.stdout.write(`  ${n.toLocaleString('en-US')} records: producing the backlog …\n`);
     await produceBacklog(input, n);
     for (let rep = 0; rep < REPEATS; rep++) {
-      const order: Engine[] = rep % 2 === 0 ? ['weir', 'ks'] : ['ks', 'weir'];
+      // Rotated per repetition, so no engine always runs first or last.
+      const order = ENGINES.map((_, i) => ENGINES[(i + rep) % ENGINES.length]!);
       for (const engine of order) {
         await new Promise((r) => setTimeout(r, SETTLE_MS));
         const step = `peer-${engine}-${n}-${rep}`;
         const output = `bench.peer.${engine}.${id}.${n}.${rep}`;
         // Creates the output topic and registers its value schema (the peer looks it up there).
         const p = await project(pipeTopology({ pipeline: 'bench', step, input, output, partitions: PARTITIONS, options }));
-        const appId = `bench-peer-ks-${id}-${n}-${rep}`;
+        const appId = `bench-peer-${engine}-${id}-${n}-${rep}`;
         const run =
           engine === 'weir'
             ? await measure(() => weirRun(p, ['--delivery', 'exactly-once']), p.plan.steps[0]!.group, input, output, n)
-            : await measure(
-                () =>
-                  spawnProc(
-                    [
-                      ...jvmOptions(),
-                      '-cp',
-                      classpath,
-                      MAIN_CLASS,
-                      bootstrap,
-                      registry,
-                      input,
-                      output,
-                      appId,
-                      String(KS_THREADS),
-                      ...peerProps(),
-                    ],
-                    {},
-                    java,
-                  ),
-                appId,
-                input,
-                output,
-                n,
-              );
+            : engine === 'client'
+              ? await measure(() => spawnProc(['--import', TSX, CLIENT_PIPE, bootstrap, input, output, appId]), appId, input, output, n)
+              : await measure(
+                  () =>
+                    spawnProc(
+                      [
+                        ...jvmOptions(),
+                        '-cp',
+                        classpath,
+                        MAIN_CLASS,
+                        bootstrap,
+                        registry,
+                        input,
+                        output,
+                        appId,
+                        String(KS_THREADS),
+                        ...peerProps(),
+                      ],
+                      {},
+                      java,
+                    ),
+                  appId,
+                  input,
+                  output,
+                  n,
+                );
         const check = await checkOutput(output, n);
         const s: Sample = { engine, records: n, rep, ...run, check };
         samples.push(s);
@@ -259,11 +270,14 @@ export async function peerSuite(): Promise<SuiteResult> {
     };
     const weir = of('weir');
     const ks = of('ks');
+    const client = of('client');
     return {
       records: n,
       weir,
       ks,
+      client,
       rateRatio: weir.rate / ks.rate,
+      clientRateRatio: client.rate / ks.rate,
       cpuRatio: weir.cpuPer1k / ks.cpuPer1k,
       cpuTotalRatio: weir.cpuPer1kTotal / ks.cpuPer1kTotal,
     };
@@ -274,20 +288,22 @@ export async function peerSuite(): Promise<SuiteResult> {
       `| ${LABEL[x.engine]} | ${spread(x.rates, fmt)} | ${x.cpuPer1k.toFixed(1)} | ${x.cpuPer1kTotal.toFixed(1)} | ${x.rssMiB.toFixed(0)} MiB | ${fmt(x.startMs)} ms |`;
     return `### ${r.records.toLocaleString('en-US')} records
 
-weir / Kafka Streams: records/s **${r.rateRatio.toFixed(2)}**, CPU per record **${r.cpuRatio.toFixed(2)}** (assigned → drained), ${r.cpuTotalRatio.toFixed(2)} (whole process).
+weir / Kafka Streams: records/s **${r.rateRatio.toFixed(2)}**, CPU per record **${r.cpuRatio.toFixed(2)}** (assigned → drained), ${r.cpuTotalRatio.toFixed(2)} (whole process). The client alone / Kafka Streams: records/s ${r.clientRateRatio.toFixed(2)}; weir / the client alone: ${(r.weir.rate / r.client.rate).toFixed(2)}.
 
 | | records/s, median (min–max) | CPU ms / 1k, assigned → drained | CPU ms / 1k, whole process | peak RSS | spawn → assigned |
 |---|---|---|---|---|---|
 ${line(r.weir)}
 ${line(r.ks)}
+${line(r.client)}
 `;
   };
   const jvm = jvmOptions();
   const props = peerProps();
-  const markdown = `The same Avro backlog (≈100 B records, ${PARTITIONS} partitions) drained from the start by weir's exactly-once pipe and by a Kafka Streams application doing the same step (decode → identity → encode, Confluent wire format, one schema-registry lookup per schema id), each into its own output topic with its own group; one process at a time on the local single-node broker, the order alternating per repetition, ${REPEATS} run${REPEATS === 1 ? '' : 's'} each (medians; min–max of records/s).
+  const markdown = `The same Avro backlog (≈100 B records, ${PARTITIONS} partitions) drained from the start by weir's exactly-once pipe, by a Kafka Streams application doing the same step (decode → identity → encode, Confluent wire format, one schema-registry lookup per schema id) and by a bare pipe on weir's Kafka client, each into its own output topic with its own group; one process at a time on the local single-node broker, the order rotating per repetition, ${REPEATS} run${REPEATS === 1 ? '' : 's'} each (medians; min–max of records/s).
 
 - **weir**: \`weir run --delivery exactly-once\` from this checkout (bin/weir.js: the TypeScript sources through tsx, so start-up includes transpiling), step options \`${options.join('; ')}\` (one transaction per batch, \`read_committed\`).
 - **Kafka Streams ${ksVersion}** (bench/peer): \`processing.guarantee=exactly_once_v2\`, \`commit.interval.ms=100\`, ${KS_THREADS} stream thread, otherwise Streams' defaults${props.length ? `, plus \`${props.join('; ')}\`` : ''}; GenericRecord values through its own Avro serde (reused decoders/encoders). Java ${javaVersion}, JVM options: ${jvm.length ? `\`${jvm.join(' ')}\`` : "none (the JVM's defaults)"}.
+- **The client alone** (bench/client-pipe.ts): the same librdkafka client weir uses, bytes in → bytes out with the one header weir writes (\`weir.event.id\`), a transaction per 10 000 records with the offsets in it, the next batch read while one commits; no decoding, no runtime — the floor of any pipe on this client.
 - records/s: from the worker saying it has its partitions (weir's \`assigned\` log line; Streams' state RUNNING) until the group's committed offsets reach the input's end (polled every 50 ms). CPU: user + system of the process from /proc (10 ms ticks) over the same span, and over its whole life up to drained (start-up, JIT warm-up included). Peak RSS: VmHWM at drained.
 - Output check after every run: the output topic read back from the beginning to its end with \`read_committed\`, every seq 0 … n−1 exactly once — ${failed.length === 0 ? `held in all ${samples.length} runs` : `**FAILED in ${failed.length} of ${samples.length} runs**: ${failed.map((s) => `${LABEL[s.engine]} ${s.records} #${s.rep + 1} ${JSON.stringify(s.check)}`).join('; ')}`}.
 
