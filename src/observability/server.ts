@@ -15,6 +15,7 @@ export interface WorkerStatus {
 }
 
 export interface Endpoints {
+  host: string;
   port: number;
   close(): Promise<void>;
 }
@@ -60,5 +61,6 @@ export async function serveEndpoints(
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-  return { port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+  const { address, port: bound } = server.address() as AddressInfo;
+  return { host: address, port: bound, close: () => new Promise((r) => server.close(() => r())) };
 }

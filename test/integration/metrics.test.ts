@@ -45,13 +45,17 @@ describe('metrics and health endpoints', { timeout: 120_000 }, () => {
     const p = await createPipeline(transformTopology({ partitions: 2, transform: 'flaky', retry: '{ delays: [300ms] }' }));
     const events = makeEvents(200, 10);
     const port = await freePort();
-    const pool = new WorkerPool(p, { env: { FLAKY_IDS: 'e1,e2', PERMANENT_IDS: 'e3' }, args: ['--metrics-port', String(port)] });
-    pool.start('a');
+    const pool = new WorkerPool(p, {
+      env: { FLAKY_IDS: 'e1,e2', PERMANENT_IDS: 'e3' },
+      args: ['--metrics-port', String(port), '--metrics-host', '127.0.0.1'],
+    });
+    const w = pool.start('a');
     await produceAll(await eventRecords(p.topic('in'), events));
     await waitForGroupCaughtUp(p.plan.steps[0]!.group, p.topic('in'));
     await waitFor(async () => (await readAll(p.topic('out'))).length >= 199, { timeoutMs: 30_000, what: 'retried events out' });
     const base = `http://127.0.0.1:${port}`;
     expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
+    expect(w.logs.find((l) => l.msg === 'serving /metrics, /healthz and /readyz')).toMatchObject({ host: '127.0.0.1', port });
     const ready = await waitFor(
       async () => {
         const r = await fetch(`${base}/readyz`);

@@ -38,6 +38,13 @@ export const runCommand: Command = {
       value: '<port>',
     },
     {
+      name: 'metrics-host',
+      type: 'string',
+      description: 'address /metrics, /healthz and /readyz listen on: 127.0.0.1 for this machine only (e.g. behind a sidecar)',
+      default: process.env.WEIR_METRICS_HOST ?? '0.0.0.0',
+      value: '<address>',
+    },
+    {
       name: 'delivery',
       type: 'string',
       description: 'at-least-once skips transactions: faster, duplicates after a crash (benchmarks, comparisons)',
@@ -93,17 +100,18 @@ export const runCommand: Command = {
       : undefined;
     const statuses = () => [...running.workers.map((w) => w.status()), ...(threads?.statuses() ?? [])];
     const port = Number(args.options['metrics-port']);
+    const host = String(args.options['metrics-host']);
     const endpoints =
       port > 0
-        ? await serveEndpoints(port, statuses, undefined, threads?.metrics).catch((err: Error) => {
+        ? await serveEndpoints(port, statuses, host, threads?.metrics).catch((err: Error) => {
             logger.error(
-              { port, err: err.message },
-              'cannot serve /metrics, /healthz, /readyz on this port (another process has it?); running without them — choose one with --metrics-port',
+              { host, port, err: err.message },
+              'cannot serve /metrics, /healthz, /readyz on this address and port (another process has it, or not an address of this machine?); running without them — choose with --metrics-host and --metrics-port',
             );
             return undefined;
           })
         : undefined;
-    if (endpoints) logger.info({ port: endpoints.port }, 'serving /metrics, /healthz and /readyz');
+    if (endpoints) logger.info({ host: endpoints.host, port: endpoints.port }, 'serving /metrics, /healthz and /readyz');
     const stopAll = async () => {
       await Promise.all([running.stop(), threads?.stop()]);
       await endpoints?.close();
