@@ -33,3 +33,19 @@ export function redactSetting(key: string, value: string, isSecret: (key: string
   if (isSecret(key)) return MASK;
   return redactUrl(value);
 }
+
+/** Header names whose values are credentials whatever their source. */
+const SECRET_HEADER = /(authorization|token|secret|password|api[-_]?key|cookie|signature)/i;
+
+export const isSecretHeader = (name: string): boolean => SECRET_HEADER.test(name);
+
+/**
+ * Masks known secret values wherever they appear in a text (an error message, a receiver's response
+ * body): values substituted from the environment into options, and credential header values.
+ * Values shorter than 4 characters are left alone: masking them would garble ordinary text.
+ */
+export function secretMasker(secrets: Iterable<string>): (text: string) => string {
+  const values = [...new Set([...secrets].filter((v) => v.length >= 4))].sort((a, b) => b.length - a.length);
+  if (values.length === 0) return (text) => text;
+  return (text) => values.reduce((t, v) => t.replaceAll(v, MASK), text);
+}

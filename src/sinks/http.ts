@@ -5,7 +5,8 @@
 // narrows that to the window between the 2xx and the record being set.
 import type { Redis } from 'ioredis';
 import type { PlannedStep } from '../topology/plan.ts';
-import { resolveTemplate } from '../topology/templates.ts';
+import { isSecretHeader, redactUrl, secretMasker } from '../config/redact.ts';
+import { resolveTemplate, substitutedValues } from '../topology/templates.ts';
 import { RetryableError, type OutputRecord, type TransformContext, type TransformRecord } from '../runtime/api.ts';
 
 export class HttpError extends Error {
@@ -54,6 +55,16 @@ export function httpSender(step: PlannedStep, deps: HttpSinkDeps = {}): SendFn {
     Object.entries(http.headers).map(([k, v]) => [k, resolveTemplate(v, env, `steps.${step.name}.sink.http.headers.${k}`)]),
   );
   if (http.deliveryRecordTtlMs !== null && !deps.redis) throw new Error(`step ${step.name}: deliveryRecordTtl needs Redis (REDIS_URL)`);
+  // What a failure says is kept in DLQ headers and printed by `weir dlq`: no substituted value, URL
+  // password or secret query parameter, or credential header, also not echoed back by the receiver.
+  const mask = secretMasker([
+    ...substitutedValues(http.url, env),
+    ...Object.values(http.headers).flatMap((v) => substitutedValues(v, env)),
+    ...Object.entries(headers)
+      .filter(([k]) => isSecretHeader(k))
+      .map(([, v]) => v),
+  ]);
+  const shownUrl = mask(redactUrl(url));
   const send = deps.fetch ?? fetch;
   return async (record, ctx) => {
     const eventId = record.headers['weir.event.id'] ?? `${step.name}:${record.topic}:${record.partition}:${record.offset}:0`;
@@ -76,10 +87,10 @@ export function httpSender(step: PlannedStep, deps: HttpSinkDeps = {}): SendFn {
     } catch (err) {
       const e = err as Error;
       if (e.name === 'TimeoutError' || e.name === 'AbortError')
-        throw new RetryableError(`${http.method} ${url} timed out after ${http.timeoutMs} ms`);
-      throw new RetryableError(`${http.method} ${url}: ${e.message}`);
+        throw new RetryableError(`${http.method} ${shownUrl} timed out after ${http.timeoutMs} ms`);
+      throw new RetryableError(`${http.method} ${shownUrl}: ${mask(redactUrl(e.message))}`);
     }
-    const body = res.ok ? '' : (await res.text().catch(() => '')).slice(0, 200);
+    const body = res.ok ? '' : mask(await res.text().catch(() => '')).slice(0, 200);
     // The status decides: 408, 429 and 5xx retry (after Retry-After, if given); other 4xx go to the DLQ.
     if (!res.ok) throw new HttpError(res.status, body, retryAfterMs(res.headers.get('retry-after')));
     await res.arrayBuffer().catch(() => undefined); // drain: the connection goes back to the pool

@@ -36,3 +36,13 @@ export function resolveTemplate(template: string, env: Record<string, string | u
     throw new MissingEnvironmentVariable(name, where);
   });
 }
+
+/** The environment values `resolveTemplate` puts into this template (to mask them in outputs). */
+export function substitutedValues(template: string, env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  for (const m of template.matchAll(REF)) {
+    const v = env[m[1]!];
+    if (v !== undefined && v !== '') out.push(v);
+  }
+  return out;
+}
