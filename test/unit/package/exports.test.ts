@@ -114,6 +114,10 @@ describe('package.json', () => {
     expect(target(pkg.exports['./package.json'], NODE_IMPORT)).toBe('./package.json');
   });
 
+  it('every file named in `files` exists (npm pack leaves a missing one out without a word)', () => {
+    expect(pkg.files.filter((f) => !f.endsWith('/') && !existsSync(at(f)))).toEqual([]);
+  });
+
   it.skipIf(!existsSync(at('dist/cli/main.js')))('every promised file exists in the build at dist/', () => {
     const promised = [
       pkg.main,
