@@ -3,7 +3,7 @@
 // backlog in one run, alternating builds, batch 1 000 and 10 000: records/s and CPU ms per 1k records.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpuMs, drained, pipeTopology, produceBacklog, project, weirRun } from './harness.ts';
+import { measureDrain, pipeTopology, produceBacklog, project, weirRun } from './harness.ts';
 import { fmt, type SuiteResult } from './report.ts';
 
 const BATCHES = [1_000, 10_000];
@@ -40,14 +40,9 @@ export async function baselineSuite(n = Number(process.env.BENCH_RECORDS ?? 200_
             options: [`batch: { records: ${batch}, bytes: 64MiB, time: 100ms }`, 'retry: { delays: [1m] }'],
           }),
         );
-        const proc = weirRun(p, [], {}, build === 'this' ? undefined : join(dir, 'bin', 'weir.js'));
-        await proc.assigned;
-        const c0 = cpuMs(proc.child.pid);
-        const t0 = Date.now();
-        const t1 = await drained(p.plan.steps[0]!.group, input);
-        const cpu = cpuMs(proc.child.pid) - c0;
-        await proc.stop();
-        const s: Sample = { build, batch, rate: n / ((t1 - t0) / 1000), cpuPer1k: cpu / (n / 1000) };
+        const bin = build === 'this' ? undefined : join(dir, 'bin', 'weir.js');
+        const { rate, cpuPer1k } = await measureDrain(() => weirRun(p, [], {}, bin), p.plan.steps[0]!.group, input, n);
+        const s: Sample = { build, batch, rate, cpuPer1k };
         process.stdout.write(`  ${build} batch ${batch}: ${fmt(s.rate)}/s, ${s.cpuPer1k.toFixed(1)} ms CPU per 1k\n`);
         samples.push(s);
       }

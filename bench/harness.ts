@@ -210,6 +210,39 @@ export function cpuMs(pid: number | undefined): number {
   return total;
 }
 
+export interface DrainRun {
+  /** Records/s from the worker's assignment until `group` committed the input's end. */
+  rate: number;
+  /** CPU ms per 1k records over the same span, and over the process's whole life up to drained. */
+  cpuPer1k: number;
+  cpuPer1kTotal: number;
+  /** Spawn → assigned, ms. */
+  startMs: number;
+  rssMiB: number;
+}
+
+/** Starts a worker, waits until `group` has drained `n` records of `input`, and stops it. */
+export async function measureDrain(start: () => Proc, group: string, input: string, n: number): Promise<DrainRun> {
+  const spawned = Date.now();
+  const proc = start();
+  try {
+    await proc.assigned;
+    const t0 = Date.now();
+    const c0 = cpuMs(proc.child.pid);
+    const t1 = await drained(group, input);
+    const c1 = cpuMs(proc.child.pid);
+    return {
+      rate: n / ((t1 - t0) / 1000),
+      cpuPer1k: (c1 - c0) / (n / 1000),
+      cpuPer1kTotal: c1 / (n / 1000),
+      startMs: t0 - spawned,
+      rssMiB: proc.peakRssMiB(),
+    };
+  } finally {
+    await proc.stop();
+  }
+}
+
 /** Resolves when `group` has committed the end of every partition of `topic`; returns the time. */
 export async function drained(group: string, topic: string, timeoutMs = 600_000): Promise<number> {
   const admin = KafkaAdmin.create(kafka());

@@ -13,7 +13,7 @@ import { KafkaConsumer } from '../src/kafka/consumer.ts';
 import { tpKey } from '../src/kafka/types.ts';
 import { requireJava } from '../src/stack/java.ts';
 import { KAFKA_MIN_JAVA } from '../src/stack/versions.ts';
-import { cpuMs, drained, EVENT, kafka, pipeTopology, produceBacklog, project, settings, spawnProc, weirRun, type Proc } from './harness.ts';
+import { EVENT, kafka, measureDrain, pipeTopology, produceBacklog, project, settings, spawnProc, weirRun, type Proc } from './harness.ts';
 import { fmt, type SuiteResult } from './report.ts';
 
 const PARTITIONS = 6;
@@ -156,28 +156,10 @@ async function checkOutput(topic: string, n: number): Promise<OutputCheck> {
   return { read, missing, duplicates: duplicates + outside, ok: read === n && missing === 0 && duplicates + outside === 0 };
 }
 
-async function measure(start: () => Proc, group: string, input: string, output: string, n: number) {
-  const spawned = Date.now();
-  const proc = start();
-  try {
-    await proc.assigned;
-    const t0 = Date.now();
-    const c0 = cpuMs(proc.child.pid);
-    const t1 = await drained(group, input);
-    const c1 = cpuMs(proc.child.pid);
-    const rssMiB = proc.peakRssMiB();
-    return {
-      rate: n / ((t1 - t0) / 1000),
-      cpuPer1k: (c1 - c0) / (n / 1000),
-      cpuPer1kTotal: c1 / (n / 1000),
-      startMs: t0 - spawned,
-      rssMiB,
-      output,
-    };
-  } finally {
-    await proc.stop();
-  }
-}
+const measure = async (start: () => Proc, group: string, input: string, output: string, n: number) => ({
+  ...(await measureDrain(start, group, input, n)),
+  output,
+});
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

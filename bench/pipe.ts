@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { KafkaAdmin } from '../src/kafka/admin.ts';
-import { drained, kafka, pipeTopology, produceBacklog, project, settings, spawnProc, weirRun } from './harness.ts';
+import { measureDrain, kafka, pipeTopology, produceBacklog, project, settings, spawnProc, weirRun } from './harness.ts';
 import { latency } from './latency.ts';
 import { fmt, type SuiteResult } from './report.ts';
 
@@ -29,13 +29,8 @@ interface Run {
 }
 
 async function measure(start: () => ReturnType<typeof spawnProc>, group: string, input: string, n: number): Promise<Run> {
-  const proc = start();
-  await proc.assigned;
-  const t0 = Date.now();
-  const t1 = await drained(group, input);
-  const rssMiB = proc.peakRssMiB();
-  await proc.stop();
-  return { rate: n / ((t1 - t0) / 1000), rssMiB };
+  const { rate, rssMiB } = await measureDrain(start, group, input, n);
+  return { rate, rssMiB };
 }
 
 async function rawRun(id: string, input: string, batch: number, n: number): Promise<Run> {

@@ -2,7 +2,7 @@
 // the same backlog, alternating, BENCH_REPEATS times; records/s from assignment to drained, and CPU
 // ms per 1k records of all the step's processes. The broker runs on the same cores.
 import { cpus } from 'node:os';
-import { cpuMs, drained, pipeTopology, produceBacklog, project, weirRun } from './harness.ts';
+import { measureDrain, pipeTopology, produceBacklog, project, weirRun } from './harness.ts';
 import { fmt, type SuiteResult } from './report.ts';
 
 const PARTITIONS = 6;
@@ -38,14 +38,8 @@ export async function threadsSuite(n = Number(process.env.BENCH_RECORDS ?? 1_000
           options: ['batch: { records: 10000, bytes: 64MiB, time: 100ms }', 'retry: { delays: [1m] }', `threads: ${threads}`],
         }),
       );
-      const proc = weirRun(p);
-      await proc.assigned;
-      const c0 = cpuMs(proc.child.pid);
-      const t0 = Date.now();
-      const t1 = await drained(p.plan.steps[0]!.group, input);
-      const cpu = cpuMs(proc.child.pid) - c0;
-      await proc.stop();
-      const s = { threads, rate: n / ((t1 - t0) / 1000), cpuPer1k: cpu / (n / 1000) };
+      const { rate, cpuPer1k } = await measureDrain(() => weirRun(p), p.plan.steps[0]!.group, input, n);
+      const s = { threads, rate, cpuPer1k };
       process.stdout.write(`  threads ${threads}: ${fmt(s.rate)}/s, ${s.cpuPer1k.toFixed(1)} ms CPU per 1k\n`);
       samples.push(s);
     }

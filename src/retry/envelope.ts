@@ -52,12 +52,12 @@ function get(headers: readonly Header[], key: string): string | undefined {
 
 const num = (s: string | undefined) => (s === undefined || s === '' || Number.isNaN(Number(s)) ? undefined : Number(s));
 
-/** The record's envelope: from weir's headers when it is in the chain, else its own coordinates. */
 function hasWeirHeader(headers: readonly Header[]): boolean {
   for (let i = 0; i < headers.length; i++) if (headers[i]!.key.startsWith('weir.')) return true;
   return false;
 }
 
+/** The record's envelope: from weir's headers when it is in the chain, else its own coordinates. */
 export function readEnvelope(record: InboundRecord): Envelope {
   const h = record.headers;
   if (!hasWeirHeader(h)) {

@@ -138,16 +138,7 @@ export class BatchProcessor {
     }
     try {
       if (w.poison) throw w.poison;
-      if (this.limiter) {
-        return this.limiter
-          .acquire()
-          .then(() => this.processOne(w))
-          .then(
-            (records) => this.processed(w, i, records, staging, key, out),
-            (err: unknown) => void (out.byInput[i] = [this.hop(w, err, staging, key)]),
-          );
-      }
-      const result = this.processOne(w);
+      const result = this.limiter ? this.limiter.acquire().then(() => this.processOne(w)) : this.processOne(w);
       if (!(result instanceof Promise)) return this.processed(w, i, result, staging, key, out);
       return result.then(
         (records) => this.processed(w, i, records, staging, key, out),
