@@ -1,8 +1,7 @@
 // Operators' actions (DLQ redrive and purge, replays) are recorded in the `weir.audit` topic:
 // who, from which host, when, what. The record is written in the same transaction as the action
-// where there is one.
+// (claim.ts).
 import { hostname, userInfo } from 'node:os';
-import type { KafkaProducer } from '../kafka/producer.ts';
 import type { OutboundRecord } from '../kafka/types.ts';
 import { AUDIT_TOPIC } from '../topology/naming.ts';
 
@@ -24,10 +23,4 @@ export function operator(): string {
 export function auditRecord(entry: AuditEntry): OutboundRecord {
   const value = { ...entry, by: operator(), host: hostname(), at: new Date().toISOString() };
   return { topic: AUDIT_TOPIC, key: `${entry.action}:${entry.step}`, value: Buffer.from(JSON.stringify(value)) };
-}
-
-/** Writes the audit record outside any transaction (for actions that have none of their own). */
-export async function writeAudit(producer: KafkaProducer, entry: AuditEntry): Promise<void> {
-  await producer.send(auditRecord(entry));
-  await producer.flush();
 }

@@ -5,12 +5,12 @@
 import type { KafkaConnection } from '../kafka/client-config.ts';
 import { KafkaAdmin, type GroupMember } from '../kafka/admin.ts';
 import { KafkaConsumer } from '../kafka/consumer.ts';
-import { KafkaProducer } from '../kafka/producer.ts';
-import type { TopicPartition } from '../kafka/types.ts';
+import type { TopicPartition, TopicPartitionOffset } from '../kafka/types.ts';
 import { OFFSETS_TABLE } from '../sinks/postgres/ddl.ts';
 import { withPgClient } from '../sinks/postgres/one-shot.ts';
 import type { Plan, PlannedStep } from '../topology/plan.ts';
-import { writeAudit } from './audit.ts';
+import { auditRecord } from './audit.ts';
+import { StepClaim } from './claim.ts';
 import { positions, type Position } from './positions.ts';
 
 export type ResetSpec =
@@ -166,6 +166,16 @@ export async function executeReplay(req: ReplayRequest, plan: ReplayPlan): Promi
       `group ${plan.group} has active members: ${plan.activeMembers.map((m) => `${m.clientId}@${m.host}`).join(', ')}; stop the step's workers first`,
     );
   const targets = plan.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.target }));
+  // Claimed first (claim.ts): a concurrent redrive, purge or replay of the step fences this one.
+  const claim = await StepClaim.acquire(req.kafka, req.step, 'replay');
+  try {
+    await resetOffsets(req, plan, targets, claim);
+  } finally {
+    await claim.release();
+  }
+}
+
+async function resetOffsets(req: ReplayRequest, plan: ReplayPlan, targets: TopicPartitionOffset[], claim: StepClaim): Promise<void> {
   if (req.step.postgres) {
     if (!req.databaseUrl) throw new Error(`step ${req.step.name} keeps its offsets in Postgres: DATABASE_URL is needed`);
     await withPgClient(req.databaseUrl, 'replay', (client) =>
@@ -176,16 +186,11 @@ export async function executeReplay(req: ReplayRequest, plan: ReplayPlan): Promi
       ),
     );
   }
-  // A member-less consumer of the group commits the new offsets (what kafka-consumer-groups does).
+  // A member-less consumer of the group supplies the group for the transaction, which commits the
+  // new offsets and the audit record together (what kafka-consumer-groups --reset-offsets commits).
   const consumer = await KafkaConsumer.connect(req.kafka, { name: 'replay', groupId: plan.group });
   try {
-    consumer.commitSync(targets);
-  } finally {
-    await consumer.disconnect();
-  }
-  const producer = await KafkaProducer.connect(req.kafka, { name: 'audit' });
-  try {
-    await writeAudit(producer, {
+    const audit = auditRecord({
       action: 'replay',
       step: plan.step,
       details: {
@@ -193,7 +198,11 @@ export async function executeReplay(req: ReplayRequest, plan: ReplayPlan): Promi
         partitions: plan.partitions.map((p) => ({ topic: p.topic, partition: p.partition, from: p.committed, to: p.target })),
       },
     });
+    await claim.transaction(async () => {
+      await claim.producer.sendOffsetsToTransaction(targets, consumer, 30_000);
+      await claim.producer.send(audit);
+    });
   } finally {
-    await producer.disconnect();
+    await consumer.disconnect();
   }
 }

@@ -83,6 +83,63 @@ describe('weir dlq', { timeout: 300_000 }, () => {
     expect(await pool.stopAll()).toEqual([0]);
   });
 
+  it('two concurrent redrives: the later claim fences the earlier run, which stops naming it, and each record arrives once', async () => {
+    const p = await createPipeline(transformTopology({ partitions: 3, transform: 'flaky', retry: '{ delays: [500ms] }' }));
+    const step = p.plan.steps[0]!;
+    const events = makeEvents(300, 30);
+    const broken = events.filter((_, i) => i % 5 === 3).map((e) => e.id); // 60 records
+    const pool = new WorkerPool(p, { env: { PERMANENT_IDS: broken.join(',') } });
+    pool.start('a');
+    await produceAll(await eventRecords(p.topic('in'), events));
+    await waitFor(async () => (await readAll(step.retry.dlq)).length >= broken.length, { timeoutMs: 60_000, what: 'the DLQ to fill' });
+    await pool.kill('a', 'SIGTERM');
+    pool.start('a', { PERMANENT_IDS: '' });
+
+    // The first run commits a record every 200 ms; the second starts once the first reports some
+    // done (its progress line), so it claims and reads the ledger while the first is still writing.
+    const run = () => {
+      const child = spawn(
+        process.execPath,
+        [WEIR, 'dlq', 'redrive', p.file, '--step', step.name, '--batch', '1', '--rate', '5', '--execute'],
+        { env: { ...process.env, ...services() }, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      const state = { stderr: '' };
+      child.stderr!.on('data', (d: Buffer) => (state.stderr += d.toString()));
+      const outcome = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+        child.on('exit', (code) => resolve({ code, stderr: state.stderr })),
+      );
+      return { state, outcome };
+    };
+    const first = run();
+    await waitFor(async () => Number(/ (\d+)\/60 /.exec(first.state.stderr.split('\n').at(-2) ?? '')?.[1] ?? 0) >= 3, {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+      what: 'the first redrive to commit some records',
+    });
+    const second = run();
+    const outcomes = await Promise.all([first.outcome, second.outcome]);
+    console.log(`concurrent redrives: ${JSON.stringify(outcomes)}`);
+    const stopped = outcomes.filter((o) => o.code !== 0);
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]!.stderr).toMatch(/stopped: step \S+ was claimed by dlq-redrive by \S+@\S+ \(pid \d+/);
+    expect(outcomes[1]!.code).toBe(0); // the later claim wins
+
+    await waitFor(async () => (await readAll(p.topic('out'))).length >= events.length, {
+      timeoutMs: 60_000,
+      what: 'redriven records in the output',
+    });
+    await waitForGroupCaughtUp(step.group, p.topic('in'));
+    const out = verifyOutput(await decodeEvents(await readAll(p.topic('out'))), events);
+    expect(out.missing).toEqual([]);
+    expect(out.duplicates).toEqual([]);
+    expect(JSON.parse((await cli('dlq', 'stats', p.file, '--step', step.name, '--json')).out)).toMatchObject({ depth: 0, handled: 60 });
+    const claims = (await readAll('weir.audit'))
+      .map((r) => JSON.parse(r.value!.toString()))
+      .filter((a) => a.action === 'claim' && a.details.group === step.group);
+    expect(claims).toHaveLength(2);
+    expect(await pool.stopAll()).toEqual([0]);
+  });
+
   it('purge needs --execute and confirmation, then the records no longer count', async () => {
     const p = await createPipeline(transformTopology({ partitions: 1, transform: 'flaky', retry: '{ delays: [500ms] }' }));
     const step = p.plan.steps[0]!;

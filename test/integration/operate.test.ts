@@ -97,6 +97,13 @@ describe('operating a pipeline', { timeout: 180_000 }, () => {
     expect(lag.input.map((x) => x.committed)).toEqual(hwm.map((h) => h.offset));
     const json = JSON.parse((await cli('lag', '--json', p.file)).out);
     expect(json[0].input.map((x: { lag: number }) => x.lag)).toEqual([0, 0, 0]);
+
+    // With the workers stopped, a replay commits the earliest offsets in the claim's transaction.
+    await running!.stop();
+    running = undefined;
+    const replayed = await cli('replay', p.file, '--step', step.name, '--to-earliest', '--execute');
+    expect(replayed.code).toBe(0);
+    expect((await stepLag(step, kafkaConnection())).input.map((x) => x.committed)).toEqual([0, 0, 0]);
   });
 
   it('replay is refused while the group has active members, naming them', async () => {
@@ -155,6 +162,9 @@ describe('operating a pipeline', { timeout: 180_000 }, () => {
     const audit = (await (await import('../helpers/kafka.ts')).readAll('weir.audit'))
       .map((r) => JSON.parse(r.value!.toString()))
       .filter((a) => a.step === step.name);
-    expect(audit).toEqual([expect.objectContaining({ action: 'replay', by: expect.any(String) })]);
+    expect(audit).toEqual([
+      expect.objectContaining({ action: 'claim', details: expect.objectContaining({ action: 'replay', group: step.group }) }),
+      expect.objectContaining({ action: 'replay', by: expect.any(String) }),
+    ]);
   });
 });

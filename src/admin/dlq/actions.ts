@@ -1,13 +1,14 @@
 // Redrive and purge. Each batch is one transaction holding the redriven records and their ledger
 // entries (and, with the last batch, the audit record): an interrupted run leaves nothing half
-// done, and a rerun skips what was already redriven. A fixed transactional id per step also means a
-// second concurrent redrive fences the first.
+// done, and a rerun skips what was already redriven. A run claims the step before it reads the DLQ
+// (claim.ts): a second concurrent run fences the first, which stops, and continues from what the
+// first committed.
 import type { KafkaConnection } from '../../kafka/client-config.ts';
-import { KafkaProducer } from '../../kafka/producer.ts';
 import type { OutboundRecord } from '../../kafka/types.ts';
 import { RETRY_HEADERS, withRetryHeaders } from '../../retry/envelope.ts';
 import type { PlannedStep } from '../../topology/plan.ts';
 import { auditRecord, operator } from '../audit.ts';
+import { StepClaim } from '../claim.ts';
 import { ledgerKey, pending, readDlq, type DlqEntry, type DlqFilter } from './entries.ts';
 
 export type RedriveTarget = { kind: 'tier'; index: number } | { kind: 'input' };
@@ -59,40 +60,55 @@ function ledger(step: PlannedStep, e: DlqEntry, action: 'redriven' | 'purged', t
 
 async function inTransactions(
   opts: ActionOptions,
+  claim: StepClaim,
   entries: DlqEntry[],
   recordsOf: (e: DlqEntry) => OutboundRecord[],
   audit: OutboundRecord,
   pace?: (n: number) => Promise<void>,
 ): Promise<void> {
-  const producer = await KafkaProducer.connect(opts.kafka, {
-    name: 'dlq-tool',
-    transactionalId: `weir.dlq.${opts.step.name}`,
-    transactionTimeoutMs: 60_000,
-  });
+  const size = opts.batchSize ?? 500;
+  for (let i = 0; i < entries.length; i += size) {
+    const chunk = entries.slice(i, i + size);
+    await claim.transaction(async () => {
+      await claim.producer.sendAll(chunk.flatMap(recordsOf));
+      if (i + size >= entries.length) await claim.producer.send(audit);
+    });
+    opts.onProgress?.(Math.min(i + size, entries.length), entries.length);
+    await pace?.(chunk.length);
+  }
+}
+
+/** Reads the pending entries and, unless a dry run, acts on them while holding the step's claim. */
+async function claimed<T>(
+  opts: ActionOptions,
+  action: string,
+  act: (entries: DlqEntry[], claim: StepClaim | undefined) => Promise<T>,
+): Promise<T> {
+  if (opts.dryRun) return act(pending(await readDlq(opts.kafka, opts.step), opts.filter), undefined);
+  const claim = await StepClaim.acquire(opts.kafka, opts.step, action);
   try {
-    await producer.initTransactions(30_000);
-    const size = opts.batchSize ?? 500;
-    for (let i = 0; i < entries.length; i += size) {
-      const chunk = entries.slice(i, i + size);
-      await producer.beginTransaction();
-      await producer.sendAll(chunk.flatMap(recordsOf));
-      if (i + size >= entries.length) await producer.send(audit);
-      await producer.commitTransaction(30_000);
-      opts.onProgress?.(Math.min(i + size, entries.length), entries.length);
-      await pace?.(chunk.length);
-    }
+    // Read after claiming: what an earlier, now fenced run committed is in the ledger.
+    return await act(pending(await readDlq(opts.kafka, opts.step), opts.filter), claim);
   } finally {
-    await producer.disconnect();
+    await claim.release();
   }
 }
 
 export async function redrive(opts: RedriveOptions): Promise<ActionResult> {
   const topic = targetTopic(opts.step, opts.target);
-  const selected = pending(await readDlq(opts.kafka, opts.step), opts.filter);
+  return claimed(opts, 'dlq-redrive', (selected, claim) => redriveEntries(opts, topic, selected, claim));
+}
+
+async function redriveEntries(
+  opts: RedriveOptions,
+  topic: string,
+  selected: DlqEntry[],
+  claim: StepClaim | undefined,
+): Promise<ActionResult> {
   const max = opts.maxRedrives ?? 3;
   const eligible = selected.filter((e) => e.envelope.redriveCount < max);
   const result = { selected: selected.length, done: 0, skipped: selected.length - eligible.length, target: topic, dryRun: opts.dryRun };
-  if (opts.dryRun || eligible.length === 0) return result;
+  if (!claim || eligible.length === 0) return result;
   const started = Date.now();
   let sent = 0;
   const pace = opts.rate
@@ -108,15 +124,25 @@ export async function redrive(opts: RedriveOptions): Promise<ActionResult> {
     step: opts.step.name,
     details: { filter: opts.filter, target: topic, records: eligible.length, skippedByLoopGuard: result.skipped },
   });
-  await inTransactions(opts, eligible, (e) => [redriven(opts.step, e, topic, now), ledger(opts.step, e, 'redriven', topic)], audit, pace);
+  await inTransactions(
+    opts,
+    claim,
+    eligible,
+    (e) => [redriven(opts.step, e, topic, now), ledger(opts.step, e, 'redriven', topic)],
+    audit,
+    pace,
+  );
   return { ...result, done: eligible.length };
 }
 
 export async function purge(opts: ActionOptions): Promise<ActionResult> {
-  const selected = pending(await readDlq(opts.kafka, opts.step), opts.filter);
+  return claimed(opts, 'dlq-purge', (selected, claim) => purgeEntries(opts, selected, claim));
+}
+
+async function purgeEntries(opts: ActionOptions, selected: DlqEntry[], claim: StepClaim | undefined): Promise<ActionResult> {
   const result = { selected: selected.length, done: 0, skipped: 0, dryRun: opts.dryRun };
-  if (opts.dryRun || selected.length === 0) return result;
+  if (!claim || selected.length === 0) return result;
   const audit = auditRecord({ action: 'dlq-purge', step: opts.step.name, details: { filter: opts.filter, records: selected.length } });
-  await inTransactions(opts, selected, (e) => [ledger(opts.step, e, 'purged')], audit);
+  await inTransactions(opts, claim, selected, (e) => [ledger(opts.step, e, 'purged')], audit);
   return { ...result, done: selected.length };
 }
