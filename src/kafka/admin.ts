@@ -26,6 +26,8 @@ export interface GroupInfo {
 
 const GROUP_STATES: GroupInfo['state'][] = ['unknown', 'preparing-rebalance', 'completing-rebalance', 'stable', 'dead', 'empty'];
 
+const UNREACHABLE = new Set<number>([KAFKA_CODES.transport, KAFKA_CODES.timedOut, KAFKA_CODES.allBrokersDown]);
+
 /** Where to read offsets from: a point of the log, or the first offset at/after a timestamp. */
 export type OffsetQuery = 'earliest' | 'latest' | { timestamp: number };
 
@@ -40,6 +42,7 @@ export class KafkaAdmin {
 
   private constructor(
     private readonly client: RdKafka.IAdminClient,
+    private readonly bootstrapServers: string,
     private readonly timeoutMs: number,
     onAuthError: (listener: (err: Error) => void) => void,
   ) {
@@ -52,7 +55,7 @@ export class KafkaAdmin {
     this.authFailure.catch(() => undefined);
   }
 
-  static create(conn: KafkaConnection, timeoutMs = 30_000): KafkaAdmin {
+  static create(conn: KafkaConnection, timeoutMs = 15_000): KafkaAdmin {
     const config = { ...baseConfig(conn, 'admin') } as Record<string, unknown>;
     let report: (err: Error) => void = () => undefined;
     let reason: string | undefined;
@@ -71,11 +74,21 @@ export class KafkaAdmin {
         },
       } as never,
     );
-    return new KafkaAdmin(client, timeoutMs, (listener) => (report = listener));
+    return new KafkaAdmin(client, conn.bootstrapServers, timeoutMs, (listener) => (report = listener));
   }
 
   private call<T>(operation: string, fn: (cb: (err: unknown, result: T) => void) => void): Promise<T> {
-    return Promise.race([promised(operation, fn), this.authFailure]);
+    return Promise.race([promised(operation, fn), this.authFailure]).catch((err: unknown) => {
+      // librdkafka says "Broker transport failure" or "Timed out" without saying where it looked.
+      if (err instanceof KafkaError && UNREACHABLE.has(err.code ?? 0))
+        throw new KafkaError(
+          err.kind,
+          operation,
+          err.code,
+          `${err.message.replace(`${operation}: `, '').replace(/ \(code -?\d+\)$/, '')}: no answer from ${this.bootstrapServers} (KAFKA_BOOTSTRAP_SERVERS) within ${this.timeoutMs} ms`,
+        );
+      throw err;
+    });
   }
 
   /** Creates the topics that do not exist yet; returns the names it created. */

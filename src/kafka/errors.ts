@@ -111,4 +111,7 @@ export const KAFKA_CODES = {
   groupAuthorization: E.ERR_GROUP_AUTHORIZATION_FAILED,
   groupIdNotFound: E.ERR_GROUP_ID_NOT_FOUND,
   nonEmptyGroup: E.ERR_NON_EMPTY_GROUP,
+  transport: E.ERR__TRANSPORT,
+  timedOut: E.ERR__TIMED_OUT,
+  allBrokersDown: E.ERR__ALL_BROKERS_DOWN,
 } as const;

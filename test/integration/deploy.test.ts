@@ -1,11 +1,16 @@
 // `weir deploy` against the real broker, registry and Postgres: dry run, apply, idempotent rerun,
 // a config change, and the refusals (fewer partitions; more partitions on a keyed topic).
+import { spawn } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.ts';
 import { KafkaAdmin } from '../../src/kafka/admin.ts';
 import { describeTopicConfigs } from '../../src/kafka/topic-configs.ts';
 import { projectOnly } from '../helpers/pipeline.ts';
 import { kafkaConnection, services } from '../helpers/services.ts';
+
+const WEIR = fileURLToPath(new URL('../../bin/weir.js', import.meta.url));
 
 async function cli(...argv: string[]) {
   const out: string[] = [];
@@ -81,5 +86,30 @@ describe('weir deploy', { timeout: 120_000 }, () => {
     expect(allowed.code).toBe(0);
     expect(allowed.out).toContain(`+ partitions in.${p.id}: 3 → 6`);
     expect(allowed.out).toContain(`+ partitions in.${p.id}.store-${p.id}.retry.1s: 3 → 6`); // tiers follow their input
+  });
+});
+
+describe('weir deploy against a broker that never answers', { timeout: 120_000 }, () => {
+  it('exits 1 within its admin timeout, naming the address', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((s) => sockets.add(s.on('error', () => undefined)));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const p = await projectOnly(topology(2, '2d'));
+    const started = Date.now();
+    const child = spawn(process.execPath, [WEIR, 'deploy', p.file], {
+      env: { ...process.env, ...services(), KAFKA_BOOTSTRAP_SERVERS: address },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    sockets.forEach((s) => s.destroy());
+    silent.close();
+    expect(code).toBe(1);
+    expect(output).toContain(`no answer from ${address} (KAFKA_BOOTSTRAP_SERVERS) within 15000 ms`);
+    expect(sockets.size).toBeGreaterThan(0); // it did connect: the broker accepted and stayed silent
+    console.log(`deploy against a silent broker ended after ${Date.now() - started} ms`);
   });
 });
