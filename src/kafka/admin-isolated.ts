@@ -14,7 +14,8 @@ const ENTRY = new URL(`./admin-call${import.meta.url.endsWith('.ts') ? '.ts' : '
 const STARTUP_MS = 30_000;
 
 function start(call: AdminCall): Worker {
-  const options = { workerData: call, resourceLimits: { maxOldGenerationSizeMb: 128 }, stdout: true, stderr: true };
+  // No flags of the parent (an --input-type or a loader there would break the worker's start).
+  const options = { workerData: call, resourceLimits: { maxOldGenerationSizeMb: 128 }, stdout: true, stderr: true, execArgv: [] };
   if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY, options);
   // A development checkout runs TypeScript through tsx (bin/weir.js): the worker registers it too.
   const tsx = import.meta.resolve('tsx/esm/api');
