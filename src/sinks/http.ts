@@ -1,5 +1,6 @@
-// HTTP sink: each record is POSTed (or PUT) as JSON with an idempotency key derived from its event
-// id. The guarantee is at-least-once delivery: a crash after a 2xx and before the batch commits
+// HTTP sink: each record is POSTed (or PUT) as JSON with an idempotency key derived from the
+// topology's coordinates of its input record (or a value field, or, when the topology trusts its
+// producers, the incoming `weir.event.id` header). The guarantee is at-least-once delivery: a crash after a 2xx and before the batch commits
 // sends the record again, with the same key, for the receiver to absorb. For receivers without
 // idempotency keys, an optional Redis delivery record (set after a 2xx, checked before sending)
 // narrows that to the window between the 2xx and the record being set.
@@ -67,7 +68,10 @@ export function httpSender(step: PlannedStep, deps: HttpSinkDeps = {}): SendFn {
   const shownUrl = mask(redactUrl(url));
   const send = deps.fetch ?? fetch;
   return async (record, ctx) => {
-    const eventId = record.headers['weir.event.id'] ?? `${step.name}:${record.topic}:${record.partition}:${record.offset}:0`;
+    // The topology's own coordinates by default (the record's origin: the same on every retry);
+    // a header only when the topology trusts whoever writes its input.
+    const fromHeader = http.trustEventIdHeader ? record.headers['weir.event.id'] : undefined;
+    const eventId = fromHeader ?? `${step.group}:${record.topic}:${record.partition}:${record.offset}`;
     let key = eventId;
     if (http.idempotencyKeyField) {
       let v: unknown = record.value;

@@ -214,7 +214,16 @@ export const httpSinkSpec = s.object('http sink', {
     .default({}, '{}')
     .describe('Extra request headers; values may reference environment variables (kept out of plans and logs).'),
   idempotencyHeader: s.string().default('Idempotency-Key').describe('Header that carries the idempotency key.'),
-  idempotencyKeyField: s.string(IDENTIFIER).optional().describe('Field to use as the idempotency key; default: the event id.'),
+  idempotencyKeyField: s
+    .string(IDENTIFIER)
+    .optional()
+    .describe("Field to use as the idempotency key; default: the record's coordinates (pipeline, step, input topic, partition, offset)."),
+  trustEventIdHeader: s
+    .boolean()
+    .default(false)
+    .describe(
+      "Take the idempotency key from the record's `weir.event.id` header when it has one. Only for inputs written by weir steps or producers you trust: whoever writes the header chooses the key (and can make the receiver drop a request as a duplicate); in return an upstream replay yields the same keys.",
+    ),
   timeout: s.duration().default(10_000, '10s').describe('Request timeout; a timeout is retried.'),
   deliveryRecordTtl: s
     .duration()

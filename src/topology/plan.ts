@@ -72,6 +72,8 @@ export interface PlannedStep {
     headers: Record<string, string>;
     idempotencyHeader: string;
     idempotencyKeyField: string | null;
+    /** Keys from an incoming `weir.event.id` header instead of the record's coordinates. */
+    trustEventIdHeader: boolean;
     timeoutMs: number;
     deliveryRecordTtlMs: number | null;
   } | null;

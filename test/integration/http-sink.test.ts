@@ -1,4 +1,4 @@
-// The HTTP sink against a local receiver: idempotency keys from event ids, 5xx and 429 retried
+// The HTTP sink against a local receiver: idempotency keys from the input coordinates, 5xx and 429 retried
 // through the chain, other 4xx to the DLQ with status and body; and a Redis rate limit shared by two
 // processes holding the provider to 100 requests/s while 10k events wait.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -53,7 +53,7 @@ describe('http sink', () => {
     for (const r of server.received) keysById.set(r.id, (keysById.get(r.id) ?? new Set()).add(r.key));
     expect([...keysById.values()].every((k) => k.size === 1)).toBe(true);
     expect(new Set(delivered.map((r) => r.key)).size).toBe(198);
-    expect(delivered[0]!.key).toMatch(new RegExp(`^notify-${p.id}:in\\.${p.id}:\\d:\\d+:0$`));
+    expect(delivered[0]!.key).toMatch(new RegExp(`^${step.group.replaceAll('.', '\\.')}:in\\.${p.id}:\\d:\\d+$`));
     // 429 with Retry-After: 1 s waited at least that long before the next attempt.
     for (const e of events.slice(10, 13)) {
       const attempts = server.received.filter((r) => r.id === e.id);

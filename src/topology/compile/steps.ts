@@ -279,6 +279,7 @@ export function planStep(ctx: CompileContext, entry: StepEntry): PlannedStep | u
           headers: http.headers,
           idempotencyHeader: http.idempotencyHeader,
           idempotencyKeyField: http.idempotencyKeyField ?? null,
+          trustEventIdHeader: http.trustEventIdHeader,
           timeoutMs: http.timeout,
           deliveryRecordTtlMs: http.deliveryRecordTtl ?? null,
         }

@@ -17,6 +17,7 @@ const step = {
     headers: { authorization: 'Bearer ${TOKEN}', 'x-static-token': 'literal-token-4' },
     idempotencyHeader: 'Idempotency-Key',
     idempotencyKeyField: null,
+    trustEventIdHeader: false,
     timeoutMs: 1_000,
     deliveryRecordTtlMs: null,
   },
