@@ -102,6 +102,16 @@ describe('package.json', () => {
     expect(existsSync(at('src/cli/main.ts'))).toBe(true);
   });
 
+  it('the Docker image runs the compiled build with the same V8 flag, and its final stage has no compiler and no sources', () => {
+    const stages = readFileSync(at('Dockerfile'), 'utf8').split(/^FROM /m);
+    expect(stages.length).toBeGreaterThanOrEqual(3); // a build stage and the image
+    const image = stages.at(-1)!;
+    expect(image).not.toMatch(/build-essential|\bgcc\b|\bg\+\+|\bmake\b|python3|-dev\b/);
+    expect(image).not.toMatch(/^COPY (--from=\S+ )?\S*src\b/m);
+    expect(image).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(image).toContain('ENTRYPOINT ["node", "--max-semi-space-size=32", "bin/weir.js"]');
+  });
+
   it('ships every file it promises', () => {
     const promised = [
       pkg.main,
