@@ -2,6 +2,7 @@
 // who, from which host, when, what. The record is written in the same transaction as the action
 // (claim.ts).
 import { hostname, userInfo } from 'node:os';
+import { redactText } from '../config/redact.ts';
 import type { OutboundRecord } from '../kafka/types.ts';
 import { AUDIT_TOPIC } from '../topology/naming.ts';
 
@@ -22,5 +23,5 @@ export function operator(): string {
 
 export function auditRecord(entry: AuditEntry): OutboundRecord {
   const value = { ...entry, by: operator(), host: hostname(), at: new Date().toISOString() };
-  return { topic: AUDIT_TOPIC, key: `${entry.action}:${entry.step}`, value: Buffer.from(JSON.stringify(value)) };
+  return { topic: AUDIT_TOPIC, key: `${entry.action}:${entry.step}`, value: Buffer.from(redactText(JSON.stringify(value))) };
 }

@@ -1,9 +1,13 @@
 // Dispatch, --help, --version and exit codes (0 ok, 1 failed, 2 usage).
 import { readFileSync } from 'node:fs';
+import { readConnectionValues } from '../config/connection.ts';
+import { SECRET_KEYS } from '../config/kafka.ts';
+import { redactText, registerSecrets, secretsOfSettings } from '../config/redact.ts';
 import { didYouMean } from '../topology/diagnostics.ts';
 import { formatHelp, parseArgs, UsageError } from './args.ts';
 import type { Command, Io } from './command.ts';
 import { SUMMARIES } from './summaries.ts';
+import { setOutputRedaction } from '../observability/logger.ts';
 
 // Command modules load when their command runs: `weir validate` runs offline and should not pay for
 // loading the Kafka client, pg, ioredis and prom-client (it takes about half the time without them).
@@ -65,7 +69,15 @@ function topHelp(): string {
   ].join('\n');
 }
 
-export async function runCli(argv: string[], io: Io): Promise<number> {
+/** Settings whose whole value is a secret: the Kafka ones weir reads, and any named like one. */
+const isSecretSetting = (key: string) => SECRET_KEYS.has(key) || /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|CREDENTIALS?)$/i.test(key);
+
+export async function runCli(argv: string[], raw: Io): Promise<number> {
+  // Everything a command prints passes the redaction layer; the process's secrets are registered
+  // before any command reads a setting.
+  registerSecrets(secretsOfSettings(readConnectionValues(), isSecretSetting));
+  setOutputRedaction(redactText);
+  const io: Io = { out: (t) => raw.out(redactText(t)), err: (t) => raw.err(redactText(t)) };
   // Two-word commands (`schemas check`) take precedence over one-word ones.
   const twoWords = argv.length >= 2 && COMMAND_NAMES.includes(`${argv[0]} ${argv[1]}`);
   const name = twoWords ? `${argv[0]} ${argv[1]}` : argv[0];

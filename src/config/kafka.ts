@@ -1,6 +1,7 @@
 // Kafka security from the environment (or the env file), mapped to librdkafka properties. Secrets
 // may come from files (`…_FILE`), so they need not sit in the environment; they are never printed.
 import { readFileSync } from 'node:fs';
+import { registerSecrets } from './redact.ts';
 
 export interface KafkaSettings {
   bootstrapServers: string;
@@ -36,6 +37,7 @@ export function kafkaSettings(values: Record<string, string | undefined>): Kafka
     const file = secret ? values[`${env}_FILE`] : undefined;
     const v = file ? readFileSync(file, 'utf8').trim() : values[env];
     if (v) extra[property] = v;
+    if (v && secret) registerSecrets([v]);
   }
   return { bootstrapServers, extra };
 }

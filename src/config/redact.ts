@@ -1,8 +1,12 @@
-// Hiding secrets in connection settings before they are printed: the password of a URL
-// (`postgres://user:pw@…`, `redis://:pw@…`, `https://user:pw@registry/…`), password-like query
-// parameters (`?password=…`, libpq's `sslpassword`), and whole values of secret settings.
+// Hiding secrets before anything is printed or stored. One layer: every value from a secret source
+// is registered where it is read (connection settings, secret settings, values substituted into an
+// HTTP sink's URL and headers), and `redactText` masks all of them — plus URL passwords and secret
+// query parameters in any text — at each output channel: logs (logger.ts), CLI output and errors
+// (cli/run.ts), DLQ headers (retry/envelope.ts), /metrics (observability/server.ts) and the audit
+// topic (admin/audit.ts).
 
-const SECRET_PARAM = /^(password|passwd|pwd|sslpassword|secret|token|access_token|api_key|apikey)$/i;
+/** Query parameter names whose values are credentials. */
+const SECRET_PARAM = /^(.*password.*|passwd|pwd|.*secret.*|.*token.*|.*api[-_]?key.*|key|.*signature.*|sig|.*auth.*|credential.*)$/i;
 const MASK = '***';
 
 /** The value with any password hidden; a value that is not a URL is returned with `user:pw@` masked. */
@@ -48,4 +52,47 @@ export function secretMasker(secrets: Iterable<string>): (text: string) => strin
   const values = [...new Set([...secrets].filter((v) => v.length >= 4))].sort((a, b) => b.length - a.length);
   if (values.length === 0) return (text) => text;
   return (text) => values.reduce((t, v) => t.replaceAll(v, MASK), text);
+}
+
+const registered = new Set<string>();
+let maskRegistered: (text: string) => string = (text) => text;
+
+/** Adds values from secret sources to what every output channel masks. */
+export function registerSecrets(values: Iterable<string | undefined | null>): void {
+  const before = registered.size;
+  for (const v of values) {
+    if (!v) continue;
+    registered.add(v);
+    // As they may appear when sent or printed: URL-encoded, and as HTTP basic credentials.
+    registered.add(encodeURIComponent(v));
+  }
+  if (registered.size !== before) maskRegistered = secretMasker(registered);
+}
+
+/** The secrets among connection settings: URL passwords and secret query values, and secret settings whole. */
+export function secretsOfSettings(values: Record<string, string | undefined>, isSecret: (key: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    if (!value) continue;
+    if (isSecret(key)) out.push(value);
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      continue;
+    }
+    if (url.password) out.push(decodeURIComponent(url.password));
+    for (const [k, v] of url.searchParams) if (SECRET_PARAM.test(k) && v) out.push(v);
+  }
+  return out;
+}
+
+const URL_PASSWORD = /(\/\/[^\s:/@"']*:)[^\s@/"']+@/g;
+const SECRET_QUERY = /([?&]([^=&\s"'#]+)=)([^&\s"'#]+)/g;
+
+/** The text with every registered secret, URL password and secret query value masked. */
+export function redactText(text: string): string {
+  return maskRegistered(text)
+    .replace(URL_PASSWORD, `$1${MASK}@`)
+    .replace(SECRET_QUERY, (all, head: string, name: string) => (SECRET_PARAM.test(name) ? `${head}${MASK}` : all));
 }

@@ -2,6 +2,7 @@
 // worker joined its group and its loop is not stuck). Plain node:http, nothing else listens.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { redactOutput } from './logger.ts';
 import { registry } from './metrics.ts';
 
 export interface WorkerStatus {
@@ -33,11 +34,11 @@ export async function serveEndpoints(
       metricsText().then(
         (text) => {
           res.writeHead(200, { 'content-type': registry.contentType });
-          res.end(text);
+          res.end(redactOutput(text));
         },
         (err: Error) => {
           res.writeHead(500);
-          res.end(err.message);
+          res.end(redactOutput(err.message));
         },
       );
       return;

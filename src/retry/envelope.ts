@@ -2,6 +2,7 @@
 // value and headers are kept byte for byte; weir's headers are replaced on every hop (never
 // appended), so their number and size stay bounded however often a record fails.
 import { createHash } from 'node:crypto';
+import { redactText } from '../config/redact.ts';
 import { NO_HEADERS, type Header, type InboundRecord } from '../kafka/types.ts';
 
 export const RETRY_HEADERS = {
@@ -149,6 +150,8 @@ export function withRetryHeaders(
 }
 
 export function failureHeaders(record: InboundRecord, env: Envelope, f: FailureInfo): Header[] {
+  // Kept for the DLQ's retention and printed by `weir dlq`: no secret of this process in it.
+  const message = redactText(f.message);
   const weir: Record<string, string> = {
     [RETRY_HEADERS.originTopic]: env.origin.topic,
     [RETRY_HEADERS.originPartition]: String(env.origin.partition),
@@ -160,7 +163,7 @@ export function failureHeaders(record: InboundRecord, env: Envelope, f: FailureI
     [RETRY_HEADERS.firstFailure]: String(env.firstFailure ?? f.now),
     [RETRY_HEADERS.lastFailure]: String(f.now),
     [RETRY_HEADERS.errorClass]: f.errorClass,
-    [RETRY_HEADERS.errorMessage]: f.message.length > MAX_MESSAGE_LENGTH ? `${f.message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : f.message,
+    [RETRY_HEADERS.errorMessage]: message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message,
     [RETRY_HEADERS.stackHash]: stackHash(f.stack),
   };
   if (f.due !== undefined) weir[RETRY_HEADERS.due] = String(f.due);

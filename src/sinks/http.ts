@@ -6,7 +6,7 @@
 // narrows that to the window between the 2xx and the record being set.
 import type { Redis } from 'ioredis';
 import type { PlannedStep } from '../topology/plan.ts';
-import { isSecretHeader, redactUrl, secretMasker } from '../config/redact.ts';
+import { isSecretHeader, redactUrl, registerSecrets, secretMasker } from '../config/redact.ts';
 import { resolveTemplate, substitutedValues } from '../topology/templates.ts';
 import { RetryableError, type OutputRecord, type TransformContext, type TransformRecord } from '../runtime/api.ts';
 
@@ -65,6 +65,7 @@ export function httpSender(step: PlannedStep, deps: HttpSinkDeps = {}): SendFn {
       .filter(([k]) => isSecretHeader(k))
       .map(([, v]) => v),
   ]);
+  registerSecrets([...substitutedValues(http.url, env), ...Object.values(http.headers).flatMap((v) => substitutedValues(v, env))]);
   const shownUrl = mask(redactUrl(url));
   const send = deps.fetch ?? fetch;
   return async (record, ctx) => {
