@@ -3,6 +3,7 @@
 // sink worker with offsets in Postgres.
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
+import { redactUrl } from '../config/redact.ts';
 import type { Logger } from '../observability/logger.ts';
 import { metrics } from '../observability/metrics.ts';
 import type { KafkaConnection } from '../kafka/client-config.ts';
@@ -87,6 +88,30 @@ function limiterFor(step: PlannedStep, redis: Redis | undefined, log: Logger): R
   });
 }
 
+/**
+ * Stops the start when Redis refuses our credentials (no retry mends that, and the limiter would
+ * otherwise wait on it silently); a Redis that is merely down is left to the limiter, which waits.
+ */
+async function refusedCredentials(redis: Redis, url: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      if (!/WRONGPASS|NOAUTH|\bAUTH\b/.test(err.message)) return;
+      clearTimeout(timer);
+      redis.off('ready', done);
+      redis.disconnect();
+      reject(new Error(`Redis at ${redactUrl(url)} refused the credentials: ${err.message}`));
+    };
+    const timer = setTimeout(done, 5_000);
+    redis.once('ready', done);
+    redis.on('error', onError);
+  });
+}
+
 export async function runSteps(opts: RunOptions): Promise<Running> {
   const serde = new AvroSerde(opts.registry);
   const instanceId = opts.instanceId ?? defaultInstanceId();
@@ -100,6 +125,7 @@ export async function runSteps(opts: RunOptions): Promise<Running> {
       retryStrategy: (n) => Math.min(n * 200, 2_000),
     });
     redis.on('error', () => undefined); // reported by the limiter, which decides what to do
+    await refusedCredentials(redis, opts.redisUrl);
   }
   const workers: Worker[] = [];
   const clients = rdkafkaClients(opts.kafka);

@@ -45,16 +45,34 @@ export interface HttpSinkDeps {
   fetch?: typeof fetch;
 }
 
+function withoutCredentials(value: string, headers: Record<string, string>): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return value;
+  }
+  if (!url.username && !url.password) return value;
+  const basic = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+  if (!Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers.Authorization = `Basic ${basic}`;
+  registerSecrets([basic]);
+  url.username = '';
+  url.password = '';
+  return url.toString();
+}
+
 export type SendFn = (record: TransformRecord, ctx: TransformContext) => Promise<OutputRecord[]>;
 
 export function httpSender(step: PlannedStep, deps: HttpSinkDeps = {}): SendFn {
   const http = step.http!;
   const env = deps.env ?? process.env;
   // Resolved once at start: a missing variable stops the worker with the option's name.
-  const url = resolveTemplate(http.url, env, `steps.${step.name}.sink.http.url`);
+  const configured = resolveTemplate(http.url, env, `steps.${step.name}.sink.http.url`);
   const headers = Object.fromEntries(
     Object.entries(http.headers).map(([k, v]) => [k, resolveTemplate(v, env, `steps.${step.name}.sink.http.headers.${k}`)]),
   );
+  // fetch refuses a URL with credentials: `user:pw@` becomes basic authentication, as curl sends it.
+  const url = withoutCredentials(configured, headers);
   if (http.deliveryRecordTtlMs !== null && !deps.redis) throw new Error(`step ${step.name}: deliveryRecordTtl needs Redis (REDIS_URL)`);
   // What a failure says is kept in DLQ headers and printed by `weir dlq`: no substituted value, URL
   // password or secret query parameter, or credential header, also not echoed back by the receiver.

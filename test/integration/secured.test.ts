@@ -1,4 +1,4 @@
-// Against the broker's SASL/SCRAM listener: deploy (including topic configs over weir's own protocol
+// Against the broker's SASL/SCRAM listener: deploy (including topic configs over @platformatic/kafka
 // connection), an exactly-once `weir run`, secrets read from a file and never printed, and a wrong
 // password reported as such.
 import { describe, expect, it } from 'vitest';
