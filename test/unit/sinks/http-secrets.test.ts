@@ -47,8 +47,10 @@ describe('HTTP sink failures carry no secrets', () => {
       thrown = `fetch failed: connect ECONNREFUSED for ${String(url)}`;
       throw new TypeError(thrown);
     });
-    // The client's own error had them (the URL as sent); the failure's message does not.
-    for (const s of [SECRETS.API_KEY, SECRETS.PASS]) expect(thrown).toContain(s);
+    // The client's own error had the key (the URL as sent, its userinfo moved to a header: fetch
+    // refuses credentials in a URL); the failure's message does not.
+    expect(thrown).toContain(SECRETS.API_KEY);
+    expect(thrown).not.toContain('user:');
     for (const s of everySecret) expect(text).not.toContain(s);
     expect(text).toContain('receiver.example/hook');
     expect(text).toContain('region=eu');
