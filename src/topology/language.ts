@@ -194,7 +194,10 @@ export const postgresSinkSpec = s.object('postgres sink', {
     .describe('Monotonic column for upserts: an older record never overwrites a newer row.')
     .example('updated_at'),
   columns: s
-    .map(columnSpec, 'column')
+    .map(columnSpec, 'column', {
+      regex: /^[A-Za-z_][A-Za-z0-9_]{0,62}$/,
+      explain: 'is not a column name (letters, digits and _, not starting with a digit, at most 63)',
+    })
     .describe('Column → source mapping.')
     .example({ order_id: 'orderId', amount: { field: 'amount', type: 'numeric(12,2)' } }),
   createTable: s
