@@ -101,7 +101,7 @@ interface Sample {
   check: OutputCheck;
 }
 
-interface OutputCheck {
+export interface OutputCheck {
   read: number;
   missing: number;
   duplicates: number;
@@ -112,7 +112,7 @@ interface OutputCheck {
  * Reads `topic` from the beginning to its end with read_committed (after every transaction on it has
  * ended) and checks that the Event seq values 0 … n−1 each arrived exactly once.
  */
-async function checkOutput(topic: string, n: number): Promise<OutputCheck> {
+export async function checkOutput(topic: string, n: number): Promise<OutputCheck> {
   const admin = KafkaAdmin.create(kafka());
   const partitions = await admin.partitionsOf([topic]);
   try {
@@ -156,17 +156,17 @@ async function checkOutput(topic: string, n: number): Promise<OutputCheck> {
   return { read, missing, duplicates: duplicates + outside, ok: read === n && missing === 0 && duplicates + outside === 0 };
 }
 
-const measure = async (start: () => Proc, group: string, input: string, output: string, n: number) => ({
+export const measure = async (start: () => Proc, group: string, input: string, output: string, n: number) => ({
   ...(await measureDrain(start, group, input, n)),
   output,
 });
 
-const median = (xs: number[]) => {
+export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
-const spread = (xs: number[], f: (x: number) => string) =>
+export const spread = (xs: number[], f: (x: number) => string) =>
   xs.length > 1 ? `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})` : f(xs[0]!);
 
 export async function peerSuite(): Promise<SuiteResult> {

@@ -13,7 +13,7 @@ export interface SuiteResult {
 
 // Sections in reading order: weir against its Kafka Streams peer and the broker's ceiling, the
 // headline ratio, where its time goes, then the other suites.
-const ORDER = ['peer', 'ceiling', 'profile', 'threads', 'latency', 'backlog', 'pipe', 'retry', 'postgres', 'serde'];
+const ORDER = ['peer', 'clients', 'ceiling', 'profile', 'threads', 'latency', 'backlog', 'pipe', 'retry', 'postgres', 'serde'];
 const rank = (suite: string) => (ORDER.includes(suite) ? ORDER.indexOf(suite) : ORDER.length);
 
 const JSON_PATH = new URL('../docs/performance.json', import.meta.url);

@@ -2,6 +2,7 @@
 import { backlogSuite } from './backlog.ts';
 import { baselineSuite } from './baseline.ts';
 import { ceilingSuite } from './ceiling.ts';
+import { clientsSuite } from './clients.ts';
 import { coldStartSuite } from './cold-start.ts';
 import { latencySuite } from './latency.ts';
 import { threadsSuite } from './threads.ts';
@@ -31,6 +32,7 @@ const ON_REQUEST: Record<string, () => Promise<SuiteResult>> = {
   baseline: () => baselineSuite(),
   peer: () => peerSuite(),
   ceiling: () => ceilingSuite(),
+  clients: () => clientsSuite(),
 };
 
 const wanted = process.argv.slice(2);

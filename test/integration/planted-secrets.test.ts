@@ -28,6 +28,10 @@ const SECRET = {
   partnerPassword: 'pl4nted-partner-passw0rd',
 };
 
+/** Whatever a failed or timed-out test left running. */
+const children = new Set<ReturnType<typeof spawn>>();
+afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
+
 const BASIC = Buffer.from(`hook:${SECRET.userinfo}`).toString('base64');
 
 /** Runs `weir …` with `env` until it exits, or until `stopWhen` says so (then SIGTERM), capturing all output. */
@@ -40,6 +44,8 @@ async function weir(
     env: { ...process.env, ...services(), WEIR_ENV_FILE: '/nonexistent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
