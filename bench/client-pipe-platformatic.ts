@@ -38,11 +38,13 @@ const stream = await consumer.consume({
   autocommit: false,
   isolationLevel: FetchIsolationLevels.READ_COMMITTED,
 });
-let buffered: Message[] = [];
+const buffered: Message[] = [];
 let wake: (() => void) | undefined;
 stream.on('data', (m: Message) => {
   buffered.push(m);
   if (buffered.length >= BATCH) wake?.();
+  // Bounded like librdkafka's fetch queue: two batches ahead at most.
+  if (buffered.length >= 2 * BATCH) stream.pause();
 });
 console.log(JSON.stringify({ msg: 'assigned' })); // the stream has joined the group once consume() resolves
 let stopping = false;
@@ -54,8 +56,10 @@ while (!stopping) {
   if (buffered.length < BATCH) await new Promise<void>((r) => ((wake = r), setTimeout(r, 100)));
   wake = undefined;
   if (buffered.length === 0) continue;
-  const batch = buffered;
-  buffered = [];
+  // At most one batch per transaction: a produce request holds one record batch per partition,
+  // which the broker refuses above message.max.bytes (1 MiB by default).
+  const batch = buffered.splice(0, BATCH);
+  if (stream.isPaused() && buffered.length < BATCH) stream.resume();
   const tx = await producer.beginTransaction();
   await tx.addConsumer(consumer);
   await tx.send({
