@@ -95,12 +95,13 @@ describe('weir dlq', { timeout: 300_000 }, () => {
     await pool.kill('a', 'SIGTERM');
     pool.start('a', { PERMANENT_IDS: '' });
 
-    // The first run commits a record every 200 ms; the second starts once the first reports some
-    // done (its progress line), so it claims and reads the ledger while the first is still writing.
+    // The first run commits a record every 333 ms (20 s for all 60: ample time for the second to
+    // start on a loaded machine); the second starts once the first reports some done (its progress
+    // line), so it claims and reads the ledger while the first is still writing.
     const run = () => {
       const child = spawn(
         process.execPath,
-        [WEIR, 'dlq', 'redrive', p.file, '--step', step.name, '--batch', '1', '--rate', '5', '--execute'],
+        [WEIR, 'dlq', 'redrive', p.file, '--step', step.name, '--batch', '1', '--rate', '3', '--execute'],
         { env: { ...process.env, ...services() }, stdio: ['ignore', 'ignore', 'pipe'] },
       );
       const state = { stderr: '' };
