@@ -121,7 +121,9 @@ export const SCENARIOS: Scenario[] = [
     name: 'broker-sigkill',
     fault: 'SIGKILL the Kafka broker inside an open transaction and restart it',
     short: true,
-    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 100_000, 80_000), slots: ['a', 'b'] }),
+    // The short feed lasts 120 s: room for the first kill and up to four more while records flow (at
+    // 80 s a CI run had time for two kills, and neither aborted anything).
+    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 100_000, 120_000), slots: ['a', 'b'] }),
     inject: async (run, scale) => {
       // A kill between two transactions aborts nothing, so the kill waits (briefly) until one holds
       // written, undecided records; and while the feed runs, more kills follow until some records
