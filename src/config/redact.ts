@@ -63,7 +63,7 @@ export function registerSecrets(values: Iterable<string | undefined | null>): vo
   for (const v of values) {
     if (!v) continue;
     registered.add(v);
-    // As they may appear when sent or printed: URL-encoded, and as HTTP basic credentials.
+    // As they may appear when sent or printed: also URL-encoded.
     registered.add(encodeURIComponent(v));
   }
   if (registered.size !== before) maskRegistered = secretMasker(registered);

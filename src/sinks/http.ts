@@ -1,12 +1,13 @@
 // HTTP sink: each record is POSTed (or PUT) as JSON with an idempotency key derived from the
 // topology's coordinates of its input record (or a value field, or, when the topology trusts its
-// producers, the incoming `weir.event.id` header). The guarantee is at-least-once delivery: a crash after a 2xx and before the batch commits
-// sends the record again, with the same key, for the receiver to absorb. For receivers without
-// idempotency keys, an optional Redis delivery record (set after a 2xx, checked before sending)
-// narrows that to the window between the 2xx and the record being set.
+// producers, the incoming `weir.event.id` header). The guarantee is at-least-once delivery: a crash
+// after a 2xx and before the batch commits sends the record again, with the same key, for the
+// receiver to absorb. For receivers without idempotency keys, an optional Redis delivery record (set
+// after a 2xx, checked before sending) narrows that to the window between the 2xx and the record
+// being set.
 import type { Redis } from 'ioredis';
 import type { PlannedStep } from '../topology/plan.ts';
-import { isSecretHeader, redactUrl, registerSecrets, secretMasker } from '../config/redact.ts';
+import { isSecretHeader, redactText, redactUrl, registerSecrets } from '../config/redact.ts';
 import { resolveTemplate, substitutedValues } from '../topology/templates.ts';
 import { RetryableError, type OutputRecord, type TransformContext, type TransformRecord } from '../runtime/api.ts';
 
@@ -74,17 +75,17 @@ export function httpSender(step: PlannedStep, deps: HttpSinkDeps = {}): SendFn {
   // fetch refuses a URL with credentials: `user:pw@` becomes basic authentication, as curl sends it.
   const url = withoutCredentials(configured, headers);
   if (http.deliveryRecordTtlMs !== null && !deps.redis) throw new Error(`step ${step.name}: deliveryRecordTtl needs Redis (REDIS_URL)`);
-  // What a failure says is kept in DLQ headers and printed by `weir dlq`: no substituted value, URL
-  // password or secret query parameter, or credential header, also not echoed back by the receiver.
-  const mask = secretMasker([
+  // What a failure says is kept in DLQ headers and printed by `weir dlq`: every substituted value
+  // and credential header value joins the redaction layer, which masks them there and in every
+  // other channel — also when the receiver echoes them back.
+  registerSecrets([
     ...substitutedValues(http.url, env),
     ...Object.values(http.headers).flatMap((v) => substitutedValues(v, env)),
     ...Object.entries(headers)
       .filter(([k]) => isSecretHeader(k))
       .map(([, v]) => v),
   ]);
-  registerSecrets([...substitutedValues(http.url, env), ...Object.values(http.headers).flatMap((v) => substitutedValues(v, env))]);
-  const shownUrl = mask(redactUrl(url));
+  const shownUrl = redactText(redactUrl(url));
   const send = deps.fetch ?? fetch;
   return async (record, ctx) => {
     // The topology's own coordinates by default (the record's origin: the same on every retry);
@@ -111,9 +112,9 @@ export function httpSender(step: PlannedStep, deps: HttpSinkDeps = {}): SendFn {
       const e = err as Error;
       if (e.name === 'TimeoutError' || e.name === 'AbortError')
         throw new RetryableError(`${http.method} ${shownUrl} timed out after ${http.timeoutMs} ms`);
-      throw new RetryableError(`${http.method} ${shownUrl}: ${mask(redactUrl(e.message))}`);
+      throw new RetryableError(`${http.method} ${shownUrl}: ${redactText(e.message)}`);
     }
-    const body = res.ok ? '' : mask(await res.text().catch(() => '')).slice(0, 200);
+    const body = res.ok ? '' : redactText(await res.text().catch(() => '')).slice(0, 200);
     // The status decides: 408, 429 and 5xx retry (after Retry-After, if given); other 4xx go to the DLQ.
     if (!res.ok) throw new HttpError(res.status, body, retryAfterMs(res.headers.get('retry-after')));
     await res.arrayBuffer().catch(() => undefined); // drain: the connection goes back to the pool
