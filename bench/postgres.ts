@@ -61,7 +61,9 @@ async function run(client: pg.Client, mode: 'insert' | 'upsert', strategy: Write
     const rows = Array.from({ length: Math.min(batch, n - start) }, (_, j) => rowOf(start + j));
     await client.query('BEGIN');
     await writer.write(client, rows);
-    await storeOffsets(client, group, [{ topic: 'bench', partition: 0, offset: start + rows.length, generation: claim!.generation }]);
+    await storeOffsets(client, group, [
+      { topic: 'bench', partition: 0, offset: start + rows.length, from: start, generation: claim!.generation },
+    ]);
     await client.query('COMMIT');
   }
   const rate = n / ((performance.now() - t0) / 1000);

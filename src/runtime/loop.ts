@@ -63,6 +63,8 @@ export class WorkerLoop {
   /** First offsets of the failed batches' partitions (seek back there), and whether the failed transaction is open. */
   private failed: TopicPartitionOffset[] = [];
   private openTransaction = false;
+  /** A failed write that may have taken effect (its commit's answer was lost): settled by the stored positions. */
+  private doubt: { offsets: TopicPartitionOffset[]; prepared: unknown } | undefined;
   private backoffMs = 0;
   /** Input partition → next offset last committed (for the idle commit of positions). */
   private readonly committed = new Map<string, number>();
@@ -238,6 +240,7 @@ export class WorkerLoop {
       this.batch = [];
       this.prepared = undefined;
       this.openTransaction = outcome.open;
+      if (outcome.uncertain || kindOf(outcome.error) === 'indefinite') this.doubt = { offsets: done.offsets, prepared: done.prepared };
       throw outcome.error;
     }
     this.deps.strategy.committed(done.prepared);
@@ -298,9 +301,10 @@ export class WorkerLoop {
     }
     const consumer = this.consumer!;
     const assigned = consumer.assignment();
-    const first: TopicPartitionOffset[] = [];
+    let first: TopicPartitionOffset[] = [];
     for (const f of this.failed) if (!first.some((x) => x.partition === f.partition && x.topic === f.topic)) first.push(f);
     this.failed = [];
+    if (this.doubt) first = await this.settleDoubt(this.doubt, first);
     for (const tpo of first) {
       if (!assigned.some((a) => a.topic === tpo.topic && a.partition === tpo.partition)) continue;
       await consumer.seek(tpo).catch((err: unknown) => this.deps.log.warn({ err }, 'seek failed'));
@@ -308,6 +312,30 @@ export class WorkerLoop {
     this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 200), MAX_BACKOFF_MS);
     await this.deps.clock.sleep(this.backoffMs);
     return 'collecting';
+  }
+
+  /**
+   * A write whose outcome is unknown: the stored positions (the group's, fetched stable once the old
+   * epoch is fenced, or the sink's) say whether it took effect. If they equal its next offsets it
+   * did: it counts as committed. Either way every failed partition resumes at its stored position,
+   * never before it — redoing a batch that took effect would apply it twice.
+   */
+  private async settleDoubt(doubt: NonNullable<typeof this.doubt>, first: TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {
+    const same = (a: TopicPartition) => (b: TopicPartition) => a.partition === b.partition && a.topic === b.topic;
+    const partitions = [...first];
+    for (const o of doubt.offsets) if (!partitions.some(same(o))) partitions.push(o);
+    const stored = (await this.deps.strategy.storedPositions(partitions, this.consumer!)).filter((s) => s.offset >= 0);
+    this.doubt = undefined;
+    const tookEffect = doubt.offsets.length > 0 && doubt.offsets.every((o) => stored.find(same(o))?.offset === o.offset);
+    this.deps.log.warn(
+      { stored, batch: doubt.offsets, tookEffect },
+      tookEffect ? 'the write whose answer was lost took effect; resuming after it' : 'the write whose answer was lost did not take effect',
+    );
+    if (tookEffect) {
+      this.deps.strategy.committed(doubt.prepared);
+      for (const o of doubt.offsets) if (o.topic === this.deps.step.input) this.committed.set(`${o.partition}`, o.offset);
+    }
+    return first.map((f) => stored.find(same(f)) ?? f);
   }
 
   private async rejoin(): Promise<State> {
@@ -328,6 +356,7 @@ export class WorkerLoop {
     this.inflight = undefined;
     this.batch = [];
     this.failed = [];
+    this.doubt = undefined;
     this.prepared = undefined;
     const { consumer, producer } = this;
     this.consumer = undefined;

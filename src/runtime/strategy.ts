@@ -1,6 +1,7 @@
 // What a step does with a batch, as a strategy of the one worker loop: transform and produce
 // (transform, filter, map, route steps and the HTTP sink), or write to a transactional sink
 // (Postgres). The loop owns the lifecycle; a strategy only prepares and writes.
+import type { StepConsumer } from '../kafka/ports.ts';
 import type { InboundRecord, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts';
 import type { Outcome, TransactionContext } from './transaction.ts';
 
@@ -11,6 +12,12 @@ export interface BatchStrategy<Prepared = unknown> {
   close(): Promise<void>;
   /** Where newly assigned partitions start: the group's committed offsets, unless the sink keeps its own. */
   startPositions(partitions: TopicPartition[]): Promise<Array<TopicPartition | TopicPartitionOffset>>;
+  /**
+   * The committed positions of partitions as their store of truth has them now (the group's
+   * offsets, fetched stable, or the sink's), a negative offset where none: where to resume after a
+   * write whose outcome is unknown.
+   */
+  storedPositions(partitions: TopicPartition[], consumer: StepConsumer): Promise<TopicPartitionOffset[]>;
   /** Partitions this instance no longer owns. */
   released(partitions: TopicPartition[]): void;
   /**

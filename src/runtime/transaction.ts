@@ -8,7 +8,16 @@ import type { StepConsumer, StepProducer } from '../kafka/ports.ts';
 import type { OutboundRecord, TopicPartitionOffset } from '../kafka/types.ts';
 import type { WorkerHooks } from './hooks.ts';
 
-export type Outcome = { ok: true } | { ok: false; error: unknown; /** a Kafka transaction is open and must be aborted */ open: boolean };
+export type Outcome =
+  | { ok: true }
+  | {
+      ok: false;
+      error: unknown;
+      /** a Kafka transaction is open and must be aborted */
+      open: boolean;
+      /** the write may have taken effect (a commit whose answer was lost): resume from the stored positions */
+      uncertain?: boolean;
+    };
 
 export const COMMITTED: Outcome = { ok: true };
 

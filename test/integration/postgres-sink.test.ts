@@ -21,7 +21,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function start(p: TestPipeline) {
+async function start(p: TestPipeline, databaseUrl = services().DATABASE_URL) {
   const s = services();
   running = await runSteps({
     plan: p.plan,
@@ -31,7 +31,7 @@ async function start(p: TestPipeline) {
     logger: rootLogger().child({ test: p.id }),
     instanceId: 'test',
     sessionTimeoutMs: 6_000,
-    databaseUrl: s.DATABASE_URL,
+    databaseUrl,
   });
 }
 
@@ -146,7 +146,7 @@ describe('postgres sink', () => {
         timestamp: Date.now(),
         eventId: `ev${offset}`,
       });
-      const tx = await sink.begin([record(0)], [{ ...tp, offset: 1 }]);
+      const tx = await sink.begin([record(0)], [{ ...tp, offset: 1, from: 0 }]);
       // The backend dies between statements: pg reports it as an 'error' event on the idle client.
       const [killed] = await query<{ n: string }>(
         `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1`,
@@ -158,12 +158,47 @@ describe('postgres sink', () => {
       const offsetsOf = () => query(`SELECT next_offset::text AS n FROM weir_offsets WHERE consumer_group = $1`, [step.group]);
       expect(await offsetsOf()).toEqual([{ n: null }]); // claimed, nothing committed
       expect(await query(`SELECT id FROM t_${p.id}`)).toEqual([]);
-      const retry = await sink.begin([record(0)], [{ ...tp, offset: 1 }]);
+      const retry = await sink.begin([record(0)], [{ ...tp, offset: 1, from: 0 }]);
       await retry.commit();
       expect(await query(`SELECT id FROM t_${p.id}`)).toEqual([{ id: 'e0' }]);
       expect(await offsetsOf()).toEqual([{ n: '1' }]);
     } finally {
       await sink.close();
+    }
+  });
+});
+
+describe('postgres sink: a COMMIT whose outcome the worker cannot know', { timeout: 120_000 }, () => {
+  it.each(['lose-answer', 'late-commit'] as const)('%s: every row applied once, offsets at the end', async (fault) => {
+    // Keyed by event, a plain upsert and a trigger logging every application (as under faults).
+    const p = await createPipeline(sinkTopology({ partitions: 1, keyBy: 'id', batch: '{ records: 50, time: 100ms }' }));
+    await createSinkTables(p, [
+      `CREATE TABLE applied_${p.id} (event_id text NOT NULL)`,
+      `CREATE FUNCTION log_${p.id}() RETURNS trigger AS $$ BEGIN INSERT INTO applied_${p.id} VALUES (NEW.event_id); RETURN NEW; END $$ LANGUAGE plpgsql`,
+      `CREATE TRIGGER applied AFTER INSERT OR UPDATE ON t_${p.id} FOR EACH ROW EXECUTE FUNCTION log_${p.id}()`,
+    ]);
+    const events = makeEvents(300, 300);
+    await produceAll(await eventRecords(p.topic('in'), events));
+    const { PgCommitProxy } = await import('../helpers/pg-proxy.ts');
+    const proxy = await PgCommitProxy.start(services().DATABASE_URL, fault, 3);
+    try {
+      await start(p, proxy.url);
+      const step = p.plan.steps[0]!;
+      await waitFor(
+        async () =>
+          (await query<{ n: string }>(`SELECT next_offset::text AS n FROM weir_offsets WHERE consumer_group = $1`, [step.group]))[0]?.n ===
+          String(events.length),
+        { timeoutMs: 90_000, what: 'Postgres offsets at the end' },
+      );
+      expect(proxy.struck).toBe(true);
+      const [applied] = await query<{ n: string; distinct: string }>(
+        `SELECT count(*) AS n, count(DISTINCT event_id) AS distinct FROM applied_${p.id}`,
+      );
+      expect(applied).toEqual({ n: String(events.length), distinct: String(events.length) });
+    } finally {
+      await running?.stop();
+      running = undefined;
+      await proxy.close();
     }
   });
 });

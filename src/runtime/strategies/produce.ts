@@ -14,6 +14,8 @@ export function produceStrategy(step: string, batches: BatchProcessor): BatchStr
     open: async () => undefined,
     close: async () => undefined,
     startPositions: async (partitions: TopicPartition[]) => partitions,
+    // After initTransactions fenced the old epoch its transaction is complete or aborted: stable offsets tell which.
+    storedPositions: (partitions, consumer) => consumer.committed(partitions, 30_000),
     released: () => undefined,
     prepare: (batch, inFlight) => batches.prepare(batch, inFlight?.staging),
     write(prepared, offsets, tx) {

@@ -7,14 +7,15 @@
 // repeat carries the same origin and is absorbed where it lands (idempotent rows; the DLQ tools
 // count an origin once).
 import { metrics } from '../../observability/metrics.ts';
-import type { InboundRecord, OutboundRecord, TopicPartition } from '../../kafka/types.ts';
+import type { InboundRecord, OutboundRecord, TopicPartition, TopicPartitionOffset } from '../../kafka/types.ts';
 import type { RateLimiter } from '../../ratelimit/limiter.ts';
 import { classify } from '../../retry/classify.ts';
 import { hopFor } from '../../retry/hops.ts';
-import { SinkFenced, type SinkRecord, type TransactionalSink } from '../../sinks/sink.ts';
+import { AlreadyApplied, SinkFenced, type SinkOffset, type SinkRecord, type TransactionalSink } from '../../sinks/sink.ts';
 import type { PlannedStep } from '../../topology/plan.ts';
 import type { Clock } from '../clock.ts';
 import { eventId, HEADER, headerText } from '../headers.ts';
+import { firstOffsets } from '../positions.ts';
 import type { StepIO, Work } from '../step-io.ts';
 import { TransientFailure, type BatchStrategy } from '../strategy.ts';
 import { COMMITTED, writeBatch, type Outcome } from '../transaction.ts';
@@ -25,8 +26,23 @@ export interface SinkBatch {
   good: Work[];
 }
 
-/** A sink failure as the lifecycle sees it: fenced, or transient (the database will be back). */
-const failed = (err: unknown): Outcome => ({ ok: false, error: err instanceof SinkFenced ? err : new TransientFailure(err), open: false });
+/**
+ * A sink failure as the lifecycle sees it: fenced, or transient (the database will be back). A
+ * failed COMMIT may have committed (its answer lost), and AlreadyApplied says an earlier one did:
+ * both resume where the sink's offsets say.
+ */
+const failed = (err: unknown, uncertain = err instanceof AlreadyApplied): Outcome => ({
+  ok: false,
+  error: err instanceof SinkFenced ? err : new TransientFailure(err),
+  open: false,
+  uncertain,
+});
+
+/** Each partition's next offset with the first offset the batch read there (an idle commit's offsets: their own). */
+function withFirsts(offsets: TopicPartitionOffset[], batch: InboundRecord[]): SinkOffset[] {
+  const firsts = firstOffsets(batch);
+  return offsets.map((o) => ({ ...o, from: firsts.find((f) => f.partition === o.partition && f.topic === o.topic)?.offset ?? o.offset }));
+}
 
 export function sinkStrategy(
   step: PlannedStep,
@@ -68,6 +84,12 @@ export function sinkStrategy(
         c.next === null ? { topic: c.topic, partition: c.partition } : { topic: c.topic, partition: c.partition, offset: c.next },
       );
     },
+    async storedPositions(partitions) {
+      const claims = await sink.positions(partitions).catch((err: unknown) => {
+        throw err instanceof SinkFenced ? err : new TransientFailure(err);
+      });
+      return claims.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.next ?? -1 }));
+    },
     released: (partitions) => sink.release(partitions),
     async prepare(batch) {
       const work = await io.decode(batch);
@@ -80,7 +102,7 @@ export function sinkStrategy(
       const good = prepared?.good ?? [];
       let sinkTx;
       try {
-        sinkTx = await sink.begin(good.map(toSinkRecord), offsets);
+        sinkTx = await sink.begin(good.map(toSinkRecord), withFirsts(offsets, prepared?.batch ?? []));
       } catch (err) {
         return failed(err);
       }
@@ -99,7 +121,7 @@ export function sinkStrategy(
       try {
         await sinkTx.commit();
       } catch (err) {
-        return failed(err);
+        return failed(err, true);
       }
       tx.hooks.crashPoint?.('after-db-commit');
       tx.consumer.commitAsync(offsets); // for lag tools only: the sink's offsets are the truth

@@ -3,6 +3,7 @@
 // its generation is still current, so an instance that lost a partition (a zombie) cannot commit.
 import type pg from 'pg';
 import type { TopicPartition, TopicPartitionOffset } from '../../kafka/types.ts';
+import { AlreadyApplied, type SinkOffset } from '../sink.ts';
 import { OFFSETS_TABLE } from './ddl.ts';
 
 export class FencedGeneration extends Error {
@@ -32,21 +33,57 @@ export async function claimPartitions(client: pg.ClientBase, group: string, part
   }));
 }
 
-/** Inside the batch's transaction: fails (FencedGeneration) unless every partition is still ours. */
+/**
+ * Inside the batch's transaction: stores each partition's next offset, only if the partition is
+ * still ours (FencedGeneration otherwise) and its stored offset is not past the batch's first
+ * (AlreadyApplied otherwise: an earlier commit of this batch took effect although its answer was
+ * lost, or is taking effect now — the row lock makes this statement wait for it).
+ */
 export async function storeOffsets(
   client: pg.ClientBase,
   group: string,
-  offsets: Array<TopicPartitionOffset & { generation: number }>,
+  offsets: Array<SinkOffset & { generation: number }>,
 ): Promise<void> {
   if (offsets.length === 0) return;
   const res = await client.query(
     `UPDATE ${OFFSETS_TABLE} o SET next_offset = u.n, updated_at = now()
-     FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(t, p, n, g)
-     WHERE o.consumer_group = $1 AND o.topic = u.t AND o.partition = u.p AND o.generation = u.g`,
-    [group, offsets.map((o) => o.topic), offsets.map((o) => o.partition), offsets.map((o) => o.offset), offsets.map((o) => o.generation)],
+     FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u(t, p, n, g, f)
+     WHERE o.consumer_group = $1 AND o.topic = u.t AND o.partition = u.p AND o.generation = u.g
+       AND (o.next_offset IS NULL OR o.next_offset <= u.f)`,
+    [
+      group,
+      offsets.map((o) => o.topic),
+      offsets.map((o) => o.partition),
+      offsets.map((o) => o.offset),
+      offsets.map((o) => o.generation),
+      offsets.map((o) => o.from),
+    ],
   );
-  if (res.rowCount !== offsets.length)
-    throw new FencedGeneration(`another instance claimed ${offsets.length - (res.rowCount ?? 0)} of our partitions in ${OFFSETS_TABLE}`);
+  if (res.rowCount === offsets.length) return;
+  const now = await readPositions(client, group, offsets);
+  const taken = offsets.filter((o) => now.find((c) => c.topic === o.topic && c.partition === o.partition)?.generation !== o.generation);
+  if (taken.length) throw new FencedGeneration(`another instance claimed ${taken.length} of our partitions in ${OFFSETS_TABLE}`);
+  const ahead = offsets.map((o) => {
+    const stored = now.find((c) => c.topic === o.topic && c.partition === o.partition)?.next;
+    return `${o.topic}/${o.partition} at ${stored}, batch from ${o.from}`;
+  });
+  throw new AlreadyApplied(`${OFFSETS_TABLE} is past this batch (${ahead.join(', ')}): an earlier commit of it took effect`);
+}
+
+/** Where partitions stand, without claiming them. */
+export async function readPositions(client: pg.ClientBase, group: string, partitions: TopicPartition[]): Promise<Claim[]> {
+  const { rows } = await client.query<{ topic: string; partition: number; next_offset: string | null; generation: string }>(
+    `SELECT o.topic, o.partition, o.next_offset, o.generation FROM ${OFFSETS_TABLE} o
+     JOIN unnest($2::text[], $3::int[]) AS u(t, p) ON o.topic = u.t AND o.partition = u.p
+     WHERE o.consumer_group = $1`,
+    [group, partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
+  );
+  return rows.map((r) => ({
+    topic: r.topic,
+    partition: r.partition,
+    next: r.next_offset === null ? null : Number(r.next_offset),
+    generation: Number(r.generation),
+  }));
 }
 
 export async function readOffsets(client: pg.ClientBase, group: string): Promise<Array<TopicPartitionOffset & { generation: number }>> {

@@ -2,13 +2,13 @@
 // Postgres are the truth: assignments start from them; Kafka's committed offsets are updated after
 // each batch only so that lag tools read true numbers.
 import pg from 'pg';
-import type { TopicPartition, TopicPartitionOffset } from '../../kafka/types.ts';
+import type { TopicPartition } from '../../kafka/types.ts';
 import type { PlannedStep } from '../../topology/plan.ts';
-import type { Claim, SinkRecord, SinkTransaction, TransactionalSink } from '../sink.ts';
+import type { Claim, SinkOffset, SinkRecord, SinkTransaction, TransactionalSink } from '../sink.ts';
 import { SinkFenced } from '../sink.ts';
 import { columnValue, resolveColumns, type Column } from './columns.ts';
 import { OFFSETS_DDL, verifyTable } from './ddl.ts';
-import { claimPartitions, FencedGeneration, storeOffsets } from './offsets.ts';
+import { claimPartitions, FencedGeneration, readPositions, storeOffsets } from './offsets.ts';
 import { RowWriter, type Row, type WriteStrategy } from './write.ts';
 
 export interface PostgresSinkOptions {
@@ -99,6 +99,15 @@ export class PostgresSink implements TransactionalSink {
     });
   }
 
+  async positions(partitions: TopicPartition[]): Promise<Claim[]> {
+    const now = await this.withClient((client) => readPositions(client, this.step.group, partitions));
+    const taken = partitions.filter(
+      (tp) => now.find((c) => this.key(c) === this.key(tp))?.generation !== this.generations.get(this.key(tp)),
+    );
+    if (taken.length) throw new SinkFenced(`another instance claimed ${taken.length} of our partitions in weir_offsets`);
+    return now.map(({ topic, partition, next }) => ({ topic, partition, next }));
+  }
+
   release(partitions: TopicPartition[]): void {
     for (const tp of partitions) this.generations.delete(this.key(tp));
   }
@@ -107,7 +116,7 @@ export class PostgresSink implements TransactionalSink {
     return records.map((r) => this.columns.map((c) => c.toText(columnValue(r, c.source))));
   }
 
-  async begin(records: SinkRecord[], offsets: TopicPartitionOffset[]): Promise<SinkTransaction> {
+  async begin(records: SinkRecord[], offsets: SinkOffset[]): Promise<SinkTransaction> {
     const { client, release } = await this.checkout();
     let open = true;
     // A client whose statement failed is released with the error, so the pool drops it.

@@ -69,6 +69,11 @@ export class MemoryCluster {
     this.broker.faults.failNext(operation, kind, message);
   }
 
+  /** The next commit of a transaction by any client takes effect and then fails with `kind`: its answer was lost. */
+  failAfterCommit(kind: KafkaErrorKind, message = 'injected'): void {
+    this.broker.faults.failNext('transaction.commit', kind, message, true);
+  }
+
   /** Injected failures not hit yet, per operation. */
   pendingFaults(): Record<string, number> {
     return this.broker.faults.pending();
@@ -88,7 +93,7 @@ export class MemoryCluster {
     const broker = this.broker;
     const enter = (operation: string) => {
       const fault = broker.faults.take(operation);
-      if (fault) throw fault;
+      if (fault) throw fault.error;
     };
     const endOf = (tp: TopicPartition, operation: string) => {
       if (!broker.topics.log(tp))

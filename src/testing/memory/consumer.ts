@@ -74,7 +74,7 @@ export class MemoryConsumer implements StepConsumer, GroupMember {
       );
     }
     const fault = this.broker.faults.take(operation);
-    if (fault) throw fault;
+    if (fault) throw fault.error;
   }
 
   subscribe(topics: string[]): void {

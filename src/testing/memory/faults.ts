@@ -5,22 +5,24 @@ import { KafkaError, type KafkaErrorKind } from '../../kafka/errors.ts';
 interface Fault {
   kind: KafkaErrorKind;
   message: string;
+  /** The call takes effect and then fails: its answer was lost. */
+  afterEffect: boolean;
 }
 
 export class Faults {
   private readonly queued = new Map<string, Fault[]>();
 
   /** Queues a failure for the next call of `operation` (several queue up, first in first out). */
-  failNext(operation: string, kind: KafkaErrorKind, message = 'injected'): void {
+  failNext(operation: string, kind: KafkaErrorKind, message = 'injected', afterEffect = false): void {
     const list = this.queued.get(operation) ?? [];
-    list.push({ kind, message });
+    list.push({ kind, message, afterEffect });
     this.queued.set(operation, list);
   }
 
   /** The error the next call of `operation` must fail with, consuming it; undefined when none. */
-  take(operation: string): KafkaError | undefined {
+  take(operation: string): { error: KafkaError; afterEffect: boolean } | undefined {
     const fault = this.queued.get(operation)?.shift();
-    return fault && new KafkaError(fault.kind, operation, undefined, fault.message);
+    return fault && { error: new KafkaError(fault.kind, operation, undefined, fault.message), afterEffect: fault.afterEffect };
   }
 
   /** Failures queued and not yet hit, per operation (a test can assert they all fired). */

@@ -31,14 +31,18 @@ export class MemoryProducer implements StepProducer, Fenceable {
     return this.opts.transactionalId;
   }
 
-  /** Throws what a call fails with now: the producer's state first, then an injected fault. */
-  private enter(operation: string): void {
+  /**
+   * Throws what a call fails with now: the producer's state first, then an injected fault. A fault
+   * that strikes after the call took effect is returned instead, for the call to throw at its end.
+   */
+  private enter(operation: string): KafkaError | undefined {
     if (this.state === 'fenced') throw new KafkaError('fenced', operation, undefined, 'producer fenced by a newer instance');
     if (this.state === 'closed') throw new KafkaError('fatal', operation, undefined, 'producer disconnected');
     const fault = this.broker.faults.take(operation);
-    if (!fault) return;
-    if (fault.kind === 'abortable' && this.tx) this.tx.doomed ??= fault;
-    throw fault;
+    if (!fault) return undefined;
+    if (fault.afterEffect) return fault.error;
+    if (fault.error.kind === 'abortable' && this.tx) this.tx.doomed ??= fault.error;
+    throw fault.error;
   }
 
   /** The open transaction, or a fatal error naming what was attempted without one. */
@@ -107,13 +111,14 @@ export class MemoryProducer implements StepProducer, Fenceable {
 
   /** Appends the records and stores the offsets in one step. A failure leaves the transaction open. */
   async commitTransaction(_timeoutMs: number): Promise<void> {
-    this.enter('transaction.commit');
+    const lostAnswer = this.enter('transaction.commit');
     const tx = this.open('transaction.commit', 'commitTransaction');
     if (tx.doomed) throw new KafkaError('abortable', 'transaction.commit', undefined, `transaction must be aborted: ${tx.doomed.message}`);
     for (const r of tx.records) this.broker.topics.append(r);
     for (const [groupId, offsets] of tx.offsets) this.broker.group(groupId).commit([...offsets.values()]);
     this.broker.stats.committedTransactions++;
     this.tx = undefined;
+    if (lostAnswer) throw lostAnswer;
   }
 
   async abortTransaction(_timeoutMs: number): Promise<void> {

@@ -69,6 +69,10 @@ export class MemoryPostgresSink implements TransactionalSink {
     return partitions.map((tp) => ({ ...tp, next: this.offsets.get(`${tp.topic}/${tp.partition}`) ?? null }));
   }
 
+  positions(partitions: TopicPartition[]): Promise<Claim[]> {
+    return this.claim(partitions);
+  }
+
   release(): void {}
 
   async begin(records: SinkRecord[], offsets: TopicPartitionOffset[]): Promise<SinkTransaction> {

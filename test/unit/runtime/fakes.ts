@@ -84,6 +84,8 @@ export class FakeSink implements TransactionalSink {
   readonly failBegin: Error[] = [];
   readonly failClaim: Error[] = [];
   readonly failCommit: Error[] = [];
+  /** Commits that take effect and then fail (their answer lost). */
+  readonly loseCommitAnswer: Error[] = [];
   begun = 0;
   rolledBack = 0;
 
@@ -94,6 +96,10 @@ export class FakeSink implements TransactionalSink {
   async claim(partitions: TopicPartition[]): Promise<Claim[]> {
     const failure = this.failClaim.shift();
     if (failure) throw failure;
+    return this.positions(partitions);
+  }
+
+  async positions(partitions: TopicPartition[]): Promise<Claim[]> {
     return partitions.map((tp) => ({ ...tp, next: this.offsets.get(`${tp.topic}/${tp.partition}`) ?? null }));
   }
 
@@ -108,6 +114,8 @@ export class FakeSink implements TransactionalSink {
         if (f) throw f;
         this.rows.push(...records);
         for (const o of offsets) this.offsets.set(`${o.topic}/${o.partition}`, o.offset);
+        const lost = this.loseCommitAnswer.shift();
+        if (lost) throw lost;
       },
       rollback: async () => void this.rolledBack++,
     };

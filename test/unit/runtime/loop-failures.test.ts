@@ -76,6 +76,18 @@ describe('worker loop: transaction failures', () => {
     expect(h.cluster.stats).toMatchObject({ abortedTransactions: 1, committedTransactions: 1 });
   });
 
+  it('indefinite on commit after it took effect (the answer lost): resumes at the stable committed offsets, outputs once', async () => {
+    const h = await setup({ records: 3 });
+    h.input(range(3));
+    h.cluster.failAfterCommit('indefinite', 'Local: Timed out');
+    await h.idle();
+    expect(h.transitions).toEqual([...START, 'settling→replacing', 'replacing→rewinding', 'rewinding→collecting', 'collecting→collecting']);
+    expect(h.outputs()).toEqual(range(3));
+    expect(h.committed()).toBe(3);
+    expect(h.cluster.stats).toMatchObject({ abortedTransactions: 0, committedTransactions: 1 });
+    expect(h.cluster.pendingFaults()).toEqual({});
+  });
+
   it.each(['transaction.sendOffsets', 'transaction.commit'])(
     'fenced on %s: settling → rejoining → starting with new clients, outputs once',
     async (op) => {

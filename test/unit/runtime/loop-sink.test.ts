@@ -67,6 +67,24 @@ describe('worker loop: sink strategy', () => {
     },
   );
 
+  it("a commit that took effect and lost its answer: resumes at the sink's offsets, not the batch's first, rows once", async () => {
+    const { h, sink, rows } = await sinkSetup();
+    h.input(range(3));
+    sink.loseCommitAnswer.push(new Error('Connection terminated unexpectedly'));
+    await h.idle();
+    expect(h.transitions).toEqual([
+      ...FIRST_BATCH,
+      'settling→aborting',
+      'aborting→rewinding',
+      'rewinding→collecting',
+      'collecting→collecting',
+    ]);
+    expect(sink.begun).toBe(1);
+    expect(rows()).toEqual(range(3));
+    expect(sink.offsets.get(`${IN}/0`)).toBe(3);
+    expect(sink.loseCommitAnswer).toEqual([]);
+  });
+
   it('SinkFenced: settling → rejoining → starting, new clients, rows once', async () => {
     const { h, sink, rows } = await sinkSetup();
     h.input(range(3));
