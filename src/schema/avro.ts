@@ -2,15 +2,20 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
-import { LOGICAL_TYPES } from './logical.ts';
+import { LOGICAL_TYPES, rememberUnmappedLogicalType } from './logical.ts';
 
 export type AvroType = avro.Type;
 
 /**
- * How every schema is parsed: plain unions, and logical types mapped (see logical.ts). A fresh
- * object per parse: avsc keeps its registry of named types in the options it is given.
+ * How every schema is parsed: plain unions, logical types mapped or remembered (see logical.ts). A
+ * fresh object per parse: avsc keeps its registry of named types in the options it is given.
  */
-const avroOptions = () => ({ wrapUnions: false, logicalTypes: LOGICAL_TYPES }) as Partial<avro.ForSchemaOptions> as avro.ForSchemaOptions;
+const avroOptions = () =>
+  ({
+    wrapUnions: false,
+    logicalTypes: LOGICAL_TYPES,
+    typeHook: rememberUnmappedLogicalType,
+  }) as Partial<avro.ForSchemaOptions> as avro.ForSchemaOptions;
 
 export function avroType(schema: unknown): AvroType {
   return avro.Type.forSchema(schema as avro.Schema, avroOptions());
@@ -22,7 +27,7 @@ export interface AvroSchemaFile {
   /** What is registered and looked up: the file's JSON, minified. */
   text: string;
   type: AvroType;
-  /** Normalized JSON, stable across formatting changes. */
+  /** Normalized JSON, stable across formatting changes; equal canonical forms mean an unchanged schema. */
   canonical: string;
   fingerprint: string;
 }
@@ -50,16 +55,27 @@ export function parseAvroSchema(text: string, file: string): AvroSchemaFile {
   } catch (err) {
     throw new InvalidAvroSchema(file, `not a valid Avro schema: ${(err as Error).message}`);
   }
-  // Attributes included: a changed logical type or precision is a different schema.
-  const canonical = type.schema({ exportAttrs: true }) as unknown;
-  const canonicalText = JSON.stringify(canonical);
+  // Attributes included: a changed decimal precision is a different schema. avsc's export drops the
+  // logical types it does not map (timestamps, dates), so where the JSON declares them is added.
+  const exported = type.schema({ exportAttrs: true }) as unknown;
+  const exportedText = JSON.stringify(exported);
   return {
     json,
     text: JSON.stringify(json),
     type,
-    canonical: canonicalText,
-    fingerprint: createHash('sha256').update(canonicalText).digest('hex').slice(0, 16),
+    canonical: JSON.stringify({ schema: exported, logicalTypes: logicalTypeDeclarations(json) }),
+    // Of avsc's export alone, as before, so the fingerprints in existing plans do not move.
+    fingerprint: createHash('sha256').update(exportedText).digest('hex').slice(0, 16),
   };
+}
+
+/** Each `logicalType` in a schema's JSON with its JSON pointer, precision and scale (defaults are values, not types). */
+function logicalTypeDeclarations(json: unknown, pointer = ''): unknown[][] {
+  if (json === null || typeof json !== 'object') return [];
+  const node = json as Record<string, unknown>;
+  const here = typeof node.logicalType === 'string' ? [[pointer, node.logicalType, node.precision, node.scale]] : [];
+  const inside = Object.entries(node).filter(([key]) => key !== 'default');
+  return [...here, ...inside.flatMap(([key, value]) => logicalTypeDeclarations(value, `${pointer}/${key}`))];
 }
 
 export function loadAvroSchema(file: string): AvroSchemaFile {

@@ -1,9 +1,12 @@
 // Avro schema resolution (can a reader schema read data written with a writer schema?) following
 // the Avro specification, and the registry's compatibility levels built on it. Each problem comes
-// back as data and is then explained in words for the direction it was checked in.
+// back as data and is then explained in words for the direction it was checked in. Beyond the
+// specification, a changed logical type is an issue too (see meaning.ts).
 import type { AvroType } from './avro.ts';
+import { describeLogicalType, logicalTypeOf, physicalTypeOf, type LogicalTypeInfo } from './logical.ts';
+import { explainMeaningChange, meaningIssues } from './meaning.ts';
 
-export type IssueKind = 'missing-field' | 'type-mismatch' | 'enum-symbol' | 'name-mismatch' | 'fixed-size';
+export type IssueKind = 'missing-field' | 'type-mismatch' | 'enum-symbol' | 'name-mismatch' | 'fixed-size' | 'meaning-changed';
 
 export interface ReadIssue {
   kind: IssueKind;
@@ -13,6 +16,8 @@ export interface ReadIssue {
   writerType: string;
   /** Field name or enum symbol concerned. */
   detail?: string;
+  /** For `meaning-changed`: the logical types on each side (undefined: plain). */
+  meaning?: { reader: LogicalTypeInfo | undefined; writer: LogicalTypeInfo | undefined };
 }
 
 interface T {
@@ -28,7 +33,8 @@ interface T {
   size?: number;
 }
 
-const t = (x: AvroType) => x as unknown as T;
+// Resolution goes by how values are stored; logical types are compared separately (meaningIssues).
+const t = (x: AvroType) => physicalTypeOf(x) as unknown as T;
 const ids = new WeakMap<object, number>();
 let nextId = 0;
 const idOf = (x: object) => {
@@ -40,6 +46,8 @@ const kindOf = (x: T) => (x.typeName.startsWith('union') ? 'union' : x.typeName 
 const NAMED = new Set(['record', 'enum', 'fixed']);
 
 export function describeType(x: AvroType): string {
+  const logical = logicalTypeOf(x);
+  if (logical) return describeLogicalType(logical);
   const y = t(x);
   const k = kindOf(y);
   if (NAMED.has(k)) return `${k} ${short(y.name)}`;
@@ -87,7 +95,8 @@ export function readIssues(reader: AvroType, writer: AvroType, path = '', seen =
     const branch = r.types!.find((b) => sameShape(t(b), w));
     return branch ? readIssues(branch, writer, path, seen) : mismatch();
   }
-  if (rk !== wk) return (PROMOTIONS[wk] ?? []).includes(rk) ? [] : mismatch();
+  const meaning = () => meaningIssues(reader, writer, here, describeType);
+  if (rk !== wk) return (PROMOTIONS[wk] ?? []).includes(rk) ? meaning() : mismatch();
   if (NAMED.has(rk) && !namesMatch(r, w)) {
     return [{ kind: 'name-mismatch', path: here, readerType: describeType(reader), writerType: describeType(writer) }];
   }
@@ -131,9 +140,11 @@ export function readIssues(reader: AvroType, writer: AvroType, path = '', seen =
     case 'map':
       return readIssues(r.valuesType!, w.valuesType!, `${here}{}`, seen);
     case 'fixed':
-      return r.size === w.size ? [] : [{ kind: 'fixed-size', path: here, readerType: `fixed(${r.size})`, writerType: `fixed(${w.size})` }];
+      return r.size === w.size
+        ? meaning()
+        : [{ kind: 'fixed-size', path: here, readerType: `fixed(${r.size})`, writerType: `fixed(${w.size})` }];
     default:
-      return [];
+      return meaning();
   }
 }
 
@@ -165,6 +176,8 @@ export function explainIssue(issue: ReadIssue, direction: Direction): string {
       return `${at}: named type changed from \`${from}\` to \`${to}\` without an alias`;
     case 'fixed-size':
       return `${at}: fixed size changed from \`${from}\` to \`${to}\``;
+    case 'meaning-changed':
+      return explainMeaningChange(issue, direction);
   }
 }
 

@@ -79,3 +79,45 @@ export const LOGICAL_TYPES = { decimal: DecimalType } as unknown as Record<
   string,
   new (schema: avro.Schema, opts?: avro.ForSchemaOptions) => avro.types.LogicalType
 >;
+
+/** What a type's values mean beyond how they are stored: `timestamp-millis`, `decimal` (10, 2)… */
+export interface LogicalTypeInfo {
+  name: string;
+  precision?: number;
+  scale?: number;
+}
+
+// avsc parses a logical type it does not map (timestamps, dates, times, uuid) as its underlying type
+// and forgets the annotation. Compatibility checks need it — millis → micros changes every value —
+// so the parse remembers it per type instance, without changing how values are encoded.
+const unmappedLogicalTypes = new WeakMap<avro.Type, string>();
+
+/** avsc `typeHook`: parses a schema with an unmapped logical type as its underlying type, remembering the name. */
+export function rememberUnmappedLogicalType(schema: avro.Schema, opts: avro.ForSchemaOptions): avro.Type | undefined {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return undefined;
+  const { logicalType, ...underlying } = schema as { logicalType?: unknown };
+  if (typeof logicalType !== 'string' || Object.hasOwn(LOGICAL_TYPES, logicalType)) return undefined;
+  const type = avro.Type.forSchema(underlying as avro.Schema, opts);
+  unmappedLogicalTypes.set(type, logicalType);
+  return type;
+}
+
+/** The logical type of a type parsed with weir's options (see avro.ts); undefined for a plain type. */
+export function logicalTypeOf(type: avro.Type): LogicalTypeInfo | undefined {
+  if (type instanceof DecimalType) return { name: 'decimal', precision: type.precision, scale: type.scale };
+  const name = unmappedLogicalTypes.get(type);
+  return name === undefined ? undefined : { name };
+}
+
+/** How the values are stored: the underlying type of a mapped logical type, the type itself otherwise. */
+export function physicalTypeOf(type: avro.Type): avro.Type {
+  return type instanceof avro.types.LogicalType ? type.underlyingType : type;
+}
+
+export function describeLogicalType(info: LogicalTypeInfo): string {
+  return info.name === 'decimal' ? `decimal(${info.precision},${info.scale})` : info.name;
+}
+
+export function sameLogicalType(a: LogicalTypeInfo | undefined, b: LogicalTypeInfo | undefined): boolean {
+  return a?.name === b?.name && a?.precision === b?.precision && a?.scale === b?.scale;
+}

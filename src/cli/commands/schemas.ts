@@ -3,14 +3,28 @@ import { checkWithGit, checkWithRegistry, type SubjectVerdict } from '../../admi
 import { pushSchemas } from '../../admin/schemas/push.ts';
 import { registry } from '../connections.ts';
 import { GitSource } from '../../schema/git.ts';
+import { splitMeaningChanges } from '../../schema/meaning.ts';
 import { UsageError } from '../args.ts';
 import { JSON_OPTION, type Command } from '../command.ts';
 import { compileFiles, FILES_ARG, planOrReport } from '../topology-input.ts';
 
-function verdictLines(v: SubjectVerdict): string[] {
+type CheckedSubject = SubjectVerdict & { accepted?: SubjectVerdict['problems'] };
+
+const ACCEPT_MEANING_CHANGE = 'accept-meaning-change';
+
+/** A deliberate change of meaning, named by the team: still listed, no longer a break. */
+function acceptMeaningChanges(v: SubjectVerdict): CheckedSubject {
+  const { meaning, others } = splitMeaningChanges(v.problems);
+  if (meaning.length === 0) return v;
+  const note = [v.note, `meaning changes accepted by --${ACCEPT_MEANING_CHANGE}`].filter(Boolean).join('; ');
+  return { ...v, status: others.length ? v.status : 'compatible', problems: others, accepted: meaning, note };
+}
+
+function verdictLines(v: CheckedSubject): string[] {
   const mark = { new: 'new', unchanged: 'unchanged', compatible: 'ok', incompatible: 'BREAKS' }[v.status];
   const lines = [`${mark.padEnd(10)} ${v.subject}  ${v.schema}  (${v.level}, against ${v.against})${v.note ? ` — ${v.note}` : ''}`];
   for (const p of v.problems) lines.push(`           ${p.message}  [vs ${p.against}]`);
+  for (const p of v.accepted ?? []) lines.push(`           accepted: ${p.message}  [vs ${p.against}]`);
   return lines;
 }
 
@@ -25,10 +39,17 @@ export const schemasCheckCommand: Command = {
       value: '<where>',
       default: 'registry',
     },
+    {
+      name: ACCEPT_MEANING_CHANGE,
+      type: 'list',
+      description: 'subjects whose logical-type changes (meaning changes) are deliberate: listed, not breaking',
+      value: '<subject>',
+    },
     JSON_OPTION,
   ],
   positionals: [FILES_ARG],
-  details: 'Exit 1 when any subject breaks its compatibility level. Each break is explained in words.',
+  details:
+    "Exit 1 when any subject breaks its compatibility level or changes a logical type (a value's meaning). Each break is explained in words.",
   async run(args, io) {
     const against = String(args.options.against);
     if (against !== 'registry' && !against.startsWith('git:'))
@@ -36,15 +57,25 @@ export const schemasCheckCommand: Command = {
     const compiled = compileFiles(args.positionals);
     const plan = compiled.plan ?? planOrReport(args.positionals, io);
     if (!plan) return 1;
-    const verdicts =
+    const accepting = new Set((args.options[ACCEPT_MEANING_CHANGE] as string[] | undefined) ?? []);
+    const unknown = [...accepting].filter((name) => !plan.subjects.some((s) => s.subject === name));
+    if (unknown.length)
+      throw new UsageError(
+        `--${ACCEPT_MEANING_CHANGE} names no subject ${unknown.join(', ')}; subjects: ${plan.subjects.map((s) => s.subject).join(', ')}`,
+        'schemas check',
+      );
+    const checked =
       against === 'registry'
         ? await checkWithRegistry(plan, compiled.root, registry())
         : checkWithGit(plan, compiled.root, new GitSource(process.cwd(), against.slice(4)));
+    const verdicts = checked.map((v) => (accepting.has(v.subject) ? acceptMeaningChanges(v) : v));
     const breaks = verdicts.filter((v) => v.status === 'incompatible').length;
     if (args.options.json) io.out(JSON.stringify({ compatible: breaks === 0, subjects: verdicts }, null, 2));
     else {
       for (const v of verdicts) io.out(verdictLines(v).join('\n'));
       io.out(breaks ? `${breaks} subject${breaks === 1 ? '' : 's'} break compatibility` : `all ${verdicts.length} subjects compatible`);
+      if (verdicts.some((v) => splitMeaningChanges(v.problems).meaning.length))
+        io.out(`a deliberate change of meaning? accept it for its subject with --${ACCEPT_MEANING_CHANGE} <subject>`);
     }
     return breaks ? 1 : 0;
   },
