@@ -14,6 +14,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Some unit tests start the CLI as a process (tsx compiles it first): seconds on a loaded
+          // 2-core machine, more than vitest's 5 s default (seen: init.test.ts at load 7.5).
+          testTimeout: 30_000,
         },
       },
       {

@@ -1,7 +1,6 @@
 // Each command declares its options once; parsing, validation messages and --help come from that.
-export interface OptionSpec {
+interface BaseOptionSpec {
   name: string;
-  type: 'boolean' | 'string' | 'number' | 'list';
   description: string;
   short?: string;
   /** Placeholder shown in help, e.g. `<file>`. */
@@ -9,6 +8,25 @@ export interface OptionSpec {
   choices?: readonly string[];
   default?: string | number | boolean;
 }
+
+/**
+ * The values a number option accepts. The type makes every number option declare one, so the range
+ * is checked here, once, and no command has to remember to (`--limit -5` used to be accepted).
+ */
+export interface NumberRange {
+  /** Whole numbers only: counts, offsets, partitions, ports. */
+  integer?: boolean;
+  /** The smallest value accepted. */
+  min?: number;
+  /** Values must be greater than this: rates and intervals, where 0 means nothing but 0.5 does. */
+  above?: number;
+  /** The largest value accepted. */
+  max?: number;
+}
+
+export type OptionSpec =
+  | (BaseOptionSpec & { type: 'boolean' | 'string' | 'list'; range?: never })
+  | (BaseOptionSpec & { type: 'number'; range: NumberRange });
 
 export interface PositionalSpec {
   name: string;
@@ -108,8 +126,9 @@ function convert(spec: OptionSpec, raw: string, command: string): OptionValue {
   }
   if (spec.type === 'number') {
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n))
-      throw new UsageError(`${flag(spec)} expects a number; got ${JSON.stringify(raw)}`, command);
+    const wanted = `${flag(spec)} expects ${describeRange(spec.range)}`;
+    if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${wanted}; got ${JSON.stringify(raw)}`, command);
+    if (!inRange(n, spec.range)) throw new UsageError(`${wanted}; got ${raw}`, command);
     return n;
   }
   if (spec.type === 'list')
@@ -119,6 +138,24 @@ function convert(spec: OptionSpec, raw: string, command: string): OptionValue {
       .filter(Boolean);
   return raw;
 }
+
+/** `a whole number from 0 to 65535`, `a number > 0 and ≤ 86400`: for errors and --help. */
+export function describeRange(r: NumberRange): string {
+  const both = r.min !== undefined && r.max !== undefined;
+  const bounds = [
+    both ? `from ${r.min} to ${r.max}` : r.min !== undefined ? `≥ ${r.min}` : '',
+    r.above !== undefined ? `> ${r.above}` : '',
+    !both && r.max !== undefined ? `≤ ${r.max}` : '',
+  ].filter(Boolean);
+  return `${r.integer ? 'a whole number' : 'a number'}${bounds.length ? ` ${bounds.join(' and ')}` : ''}`;
+}
+
+// Safe integers only: an offset beyond 2^53 would silently become another offset.
+const inRange = (n: number, r: NumberRange) =>
+  (!r.integer || Number.isSafeInteger(n)) &&
+  (r.min === undefined || n >= r.min) &&
+  (r.above === undefined || n > r.above) &&
+  (r.max === undefined || n <= r.max);
 
 export function formatHelp(
   name: string,
@@ -143,6 +180,7 @@ export function formatHelp(
       const left = `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.type === 'boolean' ? '' : ` ${o.value ?? '<value>'}`}`;
       const extra = [
         o.choices ? `one of: ${o.choices.join(', ')}` : '',
+        o.type === 'number' ? describeRange(o.range).replace(/^a /, '') : '',
         o.default !== undefined && o.type !== 'boolean' ? `default: ${o.default}` : '',
       ]
         .filter(Boolean)

@@ -18,3 +18,10 @@ export interface Command {
 }
 
 export const JSON_OPTION: OptionSpec = { name: 'json', type: 'boolean', description: 'machine-readable output' };
+
+/** Every command that changes something is a dry run unless --execute: one flag, one meaning. */
+export const EXECUTE_OPTION: OptionSpec = {
+  name: 'execute',
+  type: 'boolean',
+  description: 'apply; without it the command only shows what it would change',
+};

@@ -69,6 +69,22 @@ function topHelp(): string {
   ].join('\n');
 }
 
+/** `weir dlq --help`: the subcommands of a group, each with its summary. */
+function groupHelp(group: string, names: string[]): string {
+  const subs = names.map((n) => n.slice(group.length + 1));
+  const width = Math.max(...subs.map((n) => n.length)) + 2;
+  return [
+    `usage: weir ${group} <command> [options]`,
+    '',
+    'commands:',
+    ...names.map((n, i) => `  ${subs[i]!.padEnd(width)} ${SUMMARIES[n] ?? ''}`),
+    '',
+    `weir ${group} <command> --help shows the options of one command.`,
+  ].join('\n');
+}
+
+const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
+
 /** Settings whose whole value is a secret: the Kafka ones weir reads, and any named like one. */
 const isSecretSetting = (key: string) => SECRET_KEYS.has(key) || /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|CREDENTIALS?)$/i.test(key);
 
@@ -92,6 +108,11 @@ export async function runCli(argv: string[], raw: Io): Promise<number> {
   }
   const group = COMMAND_NAMES.filter((n) => n.startsWith(`${name} `));
   if (!known(name) && group.length > 0) {
+    // Asking for help is not a usage error: exit 0, as for every command.
+    if (wantsHelp(rest)) {
+      io.out(groupHelp(name, group));
+      return 0;
+    }
     io.err(
       `weir ${name}: expected a subcommand: ${group.map((n) => n.split(' ')[1]).join(', ')}${argv[1] ? `; got ${JSON.stringify(argv[1])}` : ''}`,
     );
@@ -105,7 +126,7 @@ export async function runCli(argv: string[], raw: Io): Promise<number> {
     return 2;
   }
   const command = await loadCommand(name);
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (wantsHelp(rest)) {
     io.out(formatHelp(command.name, command.summary, command.options, command.positionals, command.details));
     return 0;
   }

@@ -3,7 +3,7 @@ export const SUMMARIES: Readonly<Record<string, string>> = {
   "validate": "check topology files: silent on success, every problem with file:line:column on failure",
   "plan": "show what the topology means: topics (with retry tiers and DLQs), groups, subjects, sinks",
   "graph": "draw the pipeline (topics, steps, retry tiers, DLQs, sinks) as Mermaid or Graphviz dot",
-  "deploy": "create or update topics (with retry tiers and DLQs), schemas, compatibility levels and sink tables",
+  "deploy": "create or update topics (with retry tiers and DLQs), schemas, compatibility levels and sink tables; dry run unless --execute",
   "run": "run the exactly-once workers of the topology (all steps, or those named with --step)",
   "lag": "per step and partition: committed offset, end (last stable offset), lag; retry tiers and DLQ depth",
   "replay": "reset a step's consumer-group offsets (kafka-consumer-groups --reset-offsets semantics); dry run unless --execute",

@@ -292,8 +292,8 @@ describe('weir as an installed package, in a repository made by weir init', () =
       const normalized = `${pipeline}.normalized`;
       const dlq = `${pipeline}.events.normalize.dlq`;
 
-      // `weir deploy` applies unless --dry-run.
-      const deploy = await weir(['deploy']);
+      // `weir deploy` is a dry run unless --execute (the template's `npm run deploy` passes it).
+      const deploy = await weir(['deploy', '--execute']);
       timings.deploy = deploy.ms;
       expect(deploy.stdout).toContain(`+ topic ${events}:`);
       expect(deploy.stdout).toContain(`+ topic ${dlq}:`);

@@ -26,10 +26,10 @@ describe('a SASL/SCRAM cluster', { timeout: 180_000 }, () => {
   it('deploys and runs exactly-once with credentials from a file, printing no secret', async () => {
     const env = scramEnv(scram().password);
     const p = projectOnly(transformTopology({ partitions: 2 }));
-    const deployed = await cli(env, 'deploy', p.file);
+    const deployed = await cli(env, 'deploy', '--execute', p.file);
     expect(deployed.code).toBe(0);
     expect(deployed.out).toMatch(/applied \d+ changes/);
-    expect((await cli(env, 'deploy', p.file)).out).toBe('up to date: nothing to change'); // configs read over SCRAM
+    expect((await cli(env, 'deploy', '--execute', p.file)).out).toBe('up to date: nothing to change'); // configs read over SCRAM
     const events = makeEvents(300, 10);
     await produceAll(await eventRecords(`in.${p.id}`, events)); // on the plain listener: same cluster
     const pool = new WorkerPool(p, { env });

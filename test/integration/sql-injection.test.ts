@@ -68,7 +68,7 @@ describe('SQL injection through a topology', { timeout: 180_000 }, () => {
     const validated = await cli('validate', p.file);
     expect(validated.code, validated.out).toBe(1);
     expect(validated.out).toMatch(new RegExp(`${p.file.replaceAll('/', '\\/').replaceAll('.', '\\.')}:\\d+:\\d+`));
-    const deployed = await cli('deploy', p.file);
+    const deployed = await cli('deploy', '--execute', p.file); // even when told to apply
     expect(deployed.code, deployed.out).not.toBe(0);
     expect(deployed.out).toContain('error[');
     expect(deployed.out).not.toMatch(/\bapplied\b|changes \(/);

@@ -8,7 +8,7 @@ import type { Plan, PlannedStep } from '../../topology/plan.ts';
 import { findTopic } from '../../topology/plan.ts';
 import { formatDuration } from '../../topology/spec/index.ts';
 import { UsageError, type OptionSpec, type ParsedArgs } from '../args.ts';
-import { JSON_OPTION, type Command, type Io } from '../command.ts';
+import { EXECUTE_OPTION, JSON_OPTION, type Command, type Io } from '../command.ts';
 import { parseTime, progress } from '../progress.ts';
 import { compileFiles, FILES_ARG, planOrReport } from '../topology-input.ts';
 
@@ -25,7 +25,6 @@ const FILTERS: OptionSpec[] = [
   { name: 'error-class', type: 'string', description: 'only records that failed with this error class', value: '<class>' },
   { name: 'message', type: 'string', description: 'only records whose error message contains this text', value: '<text>' },
 ];
-const EXECUTE: OptionSpec = { name: 'execute', type: 'boolean', description: 'apply; without it the command is a dry run' };
 
 const kafka = () => kafkaConnection('weir-dlq');
 
@@ -133,7 +132,7 @@ export const dlqShowCommand: Command = {
     STEP,
     ...FILTERS,
     { name: 'all', type: 'boolean', description: 'include records already redriven or purged' },
-    { name: 'limit', type: 'number', description: 'most records to show', default: 20, value: '<n>' },
+    { name: 'limit', type: 'number', range: { integer: true, min: 1 }, description: 'most records to show', default: 20, value: '<n>' },
     JSON_OPTION,
   ],
   positionals: [FILES_ARG],
@@ -193,16 +192,18 @@ export const dlqRedriveCommand: Command = {
       default: 'retry',
       value: '<target>',
     },
-    { name: 'batch', type: 'number', description: 'records per transaction', default: 500, value: '<n>' },
-    { name: 'rate', type: 'number', description: 'at most this many records per second', value: '<n>' },
+    { name: 'batch', type: 'number', range: { integer: true, min: 1 }, description: 'records per transaction', default: 500, value: '<n>' },
+    { name: 'rate', type: 'number', range: { above: 0 }, description: 'at most this many records per second', value: '<n>' },
     {
       name: 'max-redrives',
       type: 'number',
+      // 0 would hold back every record: nothing could ever be redriven.
+      range: { integer: true, min: 1 },
       description: 'loop guard: records redriven this many times already stay in the DLQ',
       default: 3,
       value: '<n>',
     },
-    EXECUTE,
+    EXECUTE_OPTION,
     JSON_OPTION,
   ],
   positionals: [FILES_ARG],
@@ -258,7 +259,7 @@ export const dlqPurgeCommand: Command = {
   options: [
     STEP,
     ...FILTERS,
-    EXECUTE,
+    EXECUTE_OPTION,
     { name: 'yes', type: 'boolean', description: 'do not ask for confirmation (needed without a terminal)' },
     JSON_OPTION,
   ],

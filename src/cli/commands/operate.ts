@@ -4,7 +4,7 @@ import { executeReplay, planReplay, type ReplayPlan, type ResetSpec } from '../.
 import type { Plan, PlannedStep } from '../../topology/plan.ts';
 import { formatDuration } from '../../topology/spec/index.ts';
 import { UsageError, type ParsedArgs } from '../args.ts';
-import { JSON_OPTION, type Command, type Io } from '../command.ts';
+import { EXECUTE_OPTION, JSON_OPTION, type Command, type Io } from '../command.ts';
 import { databaseUrl, kafka } from '../connections.ts';
 import { parseTime } from '../progress.ts';
 import { compileFiles, FILES_ARG, planOrReport } from '../topology-input.ts';
@@ -92,8 +92,20 @@ export const replayCommand: Command = {
       description: 'to the first record at or after this time (ISO, or an age like 2h)',
       value: '<time>',
     },
-    { name: 'to-offset', type: 'number', description: 'to this offset (clamped to what the log holds)', value: '<n>' },
-    { name: 'shift-by', type: 'number', description: 'move by n from the committed offset (negative: back)', value: '<n>' },
+    {
+      name: 'to-offset',
+      type: 'number',
+      range: { integer: true, min: 0 },
+      description: 'to this offset (clamped to what the log holds)',
+      value: '<n>',
+    },
+    {
+      name: 'shift-by',
+      type: 'number',
+      range: { integer: true },
+      description: 'move by n from the committed offset (negative: back)',
+      value: '<n>',
+    },
     {
       name: 'topic',
       type: 'list',
@@ -101,7 +113,7 @@ export const replayCommand: Command = {
       value: '<t[:p+p]>',
     },
     { name: 'include-retry-tiers', type: 'boolean', description: "reset the step's retry tiers too" },
-    { name: 'execute', type: 'boolean', description: 'apply; without it the command only shows what would happen' },
+    EXECUTE_OPTION,
     JSON_OPTION,
   ],
   positionals: [FILES_ARG],
@@ -151,7 +163,15 @@ export const lagCommand: Command = {
   options: [
     { name: 'step', type: 'list', short: 's', description: 'only these steps', value: '<name>' },
     { name: 'watch', type: 'boolean', description: 'refresh until interrupted' },
-    { name: 'interval', type: 'number', description: 'seconds between refreshes with --watch', default: 2, value: '<s>' },
+    {
+      name: 'interval',
+      type: 'number',
+      // Above a day, setTimeout overflows and would refresh every millisecond instead.
+      range: { above: 0, max: 86_400 },
+      description: 'seconds between refreshes with --watch',
+      default: 2,
+      value: '<s>',
+    },
     JSON_OPTION,
   ],
   positionals: [FILES_ARG],

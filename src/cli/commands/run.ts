@@ -33,6 +33,7 @@ export const runCommand: Command = {
     {
       name: 'metrics-port',
       type: 'number',
+      range: { integer: true, min: 0, max: 65535 },
       description: 'port of /metrics, /healthz and /readyz; 0 turns them off',
       default: Number(process.env.WEIR_METRICS_PORT ?? 9464),
       value: '<port>',

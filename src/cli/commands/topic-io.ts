@@ -54,14 +54,6 @@ function formatOption(args: ParsedArgs, name: 'key-format' | 'value-format'): st
   return v === undefined ? undefined : String(v);
 }
 
-function integer(args: ParsedArgs, name: string, command: string, min: number): number | undefined {
-  const v = args.options[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-    throw new UsageError(`--${name} expects a whole number${min > -Infinity ? ` ≥ ${min}` : ''}; got ${JSON.stringify(v)}`, command);
-  return v;
-}
-
 async function* linesOf(open: () => NodeJS.ReadableStream): AsyncGenerator<string> {
   for await (const line of createInterface({ input: open(), crlfDelay: Infinity })) yield line as string;
 }
@@ -89,6 +81,7 @@ export const produceCommand: Command = {
     {
       name: 'partition',
       type: 'number',
+      range: { integer: true, min: 0 },
       short: 'p',
       description: 'partition for lines that name none (default: chosen by key, like any producer)',
       value: '<p>',
@@ -137,7 +130,7 @@ export const produceCommand: Command = {
     for (const part of [formats.key, formats.value])
       if (part.format === 'avro' && !existsSync(join(formats.root, part.schema)))
         throw new UsageError(`no such schema file: ${join(formats.root, part.schema)}`, 'produce');
-    const defaultPartition = integer(args, 'partition', 'produce', 0);
+    const defaultPartition = args.options.partition as number | undefined; // a partition ≥ 0: checked by parseArgs
     const inputs = files.length > 0 ? files : ['-'];
     for (const f of inputs) if (f !== '-' && !existsSync(f)) throw new UsageError(`no such input file: ${f}`, 'produce');
 
@@ -199,12 +192,27 @@ export const consumeCommand: Command = {
     {
       name: 'offset',
       type: 'number',
+      range: { integer: true },
       short: 'o',
       description: 'start at this offset in each partition read; negative: counted back from the end (clamped to the log)',
       value: '<n>',
     },
-    { name: 'partition', type: 'number', short: 'p', description: 'read only this partition (default: all)', value: '<p>' },
-    { name: 'count', type: 'number', short: 'n', description: 'stop after this many records', value: '<n>' },
+    {
+      name: 'partition',
+      type: 'number',
+      range: { integer: true, min: 0 },
+      short: 'p',
+      description: 'read only this partition (default: all)',
+      value: '<p>',
+    },
+    {
+      name: 'count',
+      type: 'number',
+      range: { integer: true, min: 1 },
+      short: 'n',
+      description: 'stop after this many records',
+      value: '<n>',
+    },
     {
       name: 'timeout',
       type: 'string',
@@ -250,9 +258,10 @@ export const consumeCommand: Command = {
     const [topic] = args.positionals as [string];
     if (args.options['from-beginning'] && args.options.offset !== undefined)
       throw new UsageError('give --from-beginning or --offset, not both', 'consume');
-    const offset = integer(args, 'offset', 'consume', -Infinity);
-    const partition = integer(args, 'partition', 'consume', 0);
-    const count = integer(args, 'count', 'consume', 1);
+    // Whole numbers in their ranges: checked by parseArgs from the declarations above.
+    const offset = args.options.offset as number | undefined;
+    const partition = args.options.partition as number | undefined;
+    const count = args.options.count as number | undefined;
     let idleTimeoutMs: number | undefined;
     if (args.options.timeout !== undefined) {
       idleTimeoutMs = parseDuration(String(args.options.timeout));

@@ -4,7 +4,7 @@ import { formatHelp, parseArgs, UsageError, type OptionSpec } from '../../../src
 const options: OptionSpec[] = [
   { name: 'json', type: 'boolean', description: 'json' },
   { name: 'format', type: 'string', description: 'fmt', choices: ['mermaid', 'dot'], default: 'mermaid' },
-  { name: 'limit', type: 'number', description: 'n' },
+  { name: 'limit', type: 'number', range: { integer: true, min: 1 }, description: 'n' },
   { name: 'step', type: 'list', description: 'steps', short: 's' },
 ];
 
@@ -34,7 +34,8 @@ describe('parseArgs', () => {
 
   it('rejects bad values with what was expected', () => {
     expect(() => parseArgs('x', options, [], ['--format', 'png'])).toThrow(/--format must be one of mermaid, dot; got "png"/);
-    expect(() => parseArgs('x', options, [], ['--limit', 'ten'])).toThrow(/--limit expects a number; got "ten"/);
+    expect(() => parseArgs('x', options, [], ['--limit', 'ten'])).toThrow(/--limit expects a whole number ≥ 1; got "ten"/);
+    expect(() => parseArgs('x', options, [], ['--limit', '-5'])).toThrow(/--limit expects a whole number ≥ 1; got -5/);
     expect(() => parseArgs('x', options, [], ['--limit'])).toThrow(UsageError);
     expect(() => parseArgs('x', options, [], ['--json=yes'])).toThrow(/takes no value/);
   });
@@ -49,5 +50,6 @@ describe('parseArgs', () => {
     expect(help).toContain('--format <value>');
     expect(help).toContain('one of: mermaid, dot; default: mermaid');
     expect(help).toContain('-s, --step');
+    expect(help).toMatch(/--limit <value> +n \(whole number ≥ 1\)/);
   });
 });

@@ -67,7 +67,7 @@ describe('weir init', () => {
       private: true,
       type: 'module',
       dependencies: { weir: `^${weir.version}` },
-      scripts: { test: 'weir validate && weir test', typecheck: 'tsc --noEmit', deploy: 'weir deploy', start: 'weir run' },
+      scripts: { test: 'weir validate && weir test', typecheck: 'tsc --noEmit', deploy: 'weir deploy --execute', start: 'weir run' },
     });
     const tsMajor = (spec: string) => spec.match(/\d+/)?.[0];
     expect(tsMajor((pkg.devDependencies as Record<string, string>).typescript!)).toBe(tsMajor(weir.devDependencies.typescript!));
