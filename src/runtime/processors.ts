@@ -1,11 +1,9 @@
 // What a step does to one record: the user's transform module, or a built-in JSONata filter, map
 // or route. All present the same shape to the worker, so they run with the same guarantees.
-import { realpathSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import jsonata from 'jsonata';
 import type { PlannedStep } from '../topology/plan.ts';
 import { NonRetryableError, type OutputRecord, type Transform, type TransformContext, type TransformRecord } from './api.ts';
+import { importTransform, TransformLoadError } from './transform-module.ts';
 
 /** Synchronous when the transform is: no promise, no timer for the common case of plain functions. */
 export type Processor = (record: TransformRecord, ctx: TransformContext) => Promise<OutputRecord[]> | OutputRecord[];
@@ -44,35 +42,15 @@ function normalize(step: PlannedStep, result: unknown): OutputRecord[] {
   return result as OutputRecord[];
 }
 
-let typeScriptLoader: Promise<void> | undefined;
-
-/**
- * Node cannot import a team's transform written in TypeScript on its own: register tsx's loader
- * first, once per process, unless one already runs — this file is TypeScript itself when weir runs
- * from its sources (bin/weir.js in a checkout, vitest), JavaScript when installed (dist/). Both of
- * tsx's hooks, as the tsx command does: the ESM one for `import()`, the CommonJS one for a transform
- * in a `"type": "commonjs"` project (Node hands such a file to its CommonJS loader).
- */
-function typeScriptLoaderFor(file: string): Promise<void> | undefined {
-  if (!/\.[cm]?ts$/.test(file) || /\.[cm]?ts$/.test(new URL(import.meta.url).pathname)) return undefined;
-  typeScriptLoader ??= Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(([esm, cjs]) => {
-    esm.register();
-    cjs.register();
-  });
-  return typeScriptLoader;
-}
-
 async function moduleProcessor(step: PlannedStep, root: string): Promise<Processor> {
   const { module, export: name } = step.transform!;
-  // The real path: relative imports inside the module resolve from where the file really is.
-  const file = realpathSync(join(root, module));
-  await typeScriptLoaderFor(file);
-  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  // A CommonJS module's exports object is its namespace's default.
-  const cjs = typeof mod.default === 'object' && mod.default !== null ? (mod.default as Record<string, unknown>) : {};
-  const fn = typeof mod[name] === 'function' ? mod[name] : cjs[name];
-  if (typeof fn !== 'function') throw new Error(`step ${step.name}: ${module} has no function export ${name}`);
-  const transform = fn as Transform;
+  let transform: Transform;
+  try {
+    transform = await importTransform(root, module, name);
+  } catch (err) {
+    if (err instanceof TransformLoadError) err.message = `step ${step.name}: ${err.message}`;
+    throw err;
+  }
   return (record, ctx) => {
     const result = transform(record, ctx);
     return result instanceof Promise ? result.then((r) => normalize(step, r)) : normalize(step, result);

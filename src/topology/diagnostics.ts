@@ -1,7 +1,7 @@
 // Errors and warnings with a place (file, line, column), a stable code and, where we can, a fix.
 export const DIAGNOSTIC_CODES = {
-  'yaml-syntax': 'the file is not valid YAML',
-  'unknown-key': 'a key that the topology language does not have',
+  'yaml-syntax': 'the file is not valid YAML, or nests deeper than any topology needs',
+  'unknown-key': 'a key that the topology language does not have, or a topic config that Kafka does not have',
   'wrong-type': 'a value of the wrong type (e.g. a list where a number belongs)',
   'missing-key': 'a required key is absent',
   'invalid-value': 'a value of the right type that is not allowed (bad duration, out of range, …)',
@@ -11,11 +11,14 @@ export const DIAGNOSTIC_CODES = {
   'invalid-avro': 'a schema file that is not a valid Avro schema',
   'missing-module': 'a transform module file that does not exist',
   'missing-export': 'a transform module without the named export',
+  'invalid-module': 'a transform module that does not load (syntax error, failing import, error at load) or whose export is not a function',
+  'outside-project': 'a transform path that leads outside the project root (`..`, absolute, or a symlink out)',
   'invalid-expression': 'a filter/map/route expression that does not parse (JSONata)',
   'step-kind': 'a step that is not exactly one of transform, filter, map, route, sink',
   'duplicate-group': 'two steps share a consumer group',
   'duplicate-step': 'two steps with the same id',
   'conflicting-topic': 'a topic declared twice with different settings',
+  'topic-collision': "topic names that differ only in '.' versus '_': Kafka's metric names cannot tell them apart",
   cycle: 'steps that feed each other in a loop',
   'key-field-absent': 'the output key field is not in the output schema',
   'unknown-field': 'a mapping refers to a field the schema does not have',
@@ -23,7 +26,7 @@ export const DIAGNOSTIC_CODES = {
   'transaction-timeout': 'a transaction timeout shorter than the time one batch may take',
   'incompatible-edge': "a reader schema that cannot read the producing step's output schema",
   'partition-affinity': 'partition counts that break key affinity between a topic and its retry tiers',
-  'no-files': 'no topology files were found, or a named file does not exist',
+  'no-files': 'no topology files were found, or a named file does not exist or is a directory',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
@@ -57,10 +60,13 @@ export class Diagnostics {
   }
 
   sorted(): Diagnostic[] {
-    return [...this.list].sort(
-      (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code),
-    );
+    return sortDiagnostics(this.list);
   }
+}
+
+/** By file and position: the order `weir validate` prints them in. */
+export function sortDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
+  return [...list].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
 }
 
 export function formatDiagnostic(d: Diagnostic): string {

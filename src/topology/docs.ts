@@ -54,7 +54,8 @@ export function topologyReference(): string {
   out.push(
     '## Diagnostic codes',
     '',
-    '`weir validate` reports `file:line:column: error[code] message`.',
+    '`weir validate` reports `file:line:column: error[code] message`. Besides reading the files, it imports each',
+    "transform module as `weir run` does (the module's top-level code runs), so that one that does not load fails here.",
     '',
     '| code | meaning |',
     '|---|---|',

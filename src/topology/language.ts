@@ -2,6 +2,7 @@
 // topology.schema.json are all derived from these declarations.
 import jsonata from 'jsonata';
 import { isScalar, type Node } from 'yaml';
+import { KAFKA_TOPIC_CONFIGS } from './kafka-topic-configs.ts';
 import { nodeKind, report, type EnvPhase } from './spec/core.ts';
 import { s, type Infer } from './spec/index.ts';
 import { envRefs } from './templates.ts';
@@ -93,9 +94,14 @@ export const topicSpec = s.object('topic', {
     .default('BACKWARD')
     .describe('Compatibility level of the subjects `<topic>-key` and `<topic>-value`.'),
   config: s
-    .map(s.string(), 'config name')
+    .map(s.string(), 'topic config', {
+      names: KAFKA_TOPIC_CONFIGS,
+      explain: 'Kafka 4.x topic configs: https://kafka.apache.org/documentation/#topicconfigs',
+    })
     .default({}, '{}')
-    .describe('Further topic configs by their Kafka names (e.g. `cleanup.policy`, `max.message.bytes`).')
+    .describe(
+      'Further topic configs by their Kafka names (e.g. `cleanup.policy`, `max.message.bytes`); a name Kafka 4.x does not have is an error.',
+    )
     .example({ 'cleanup.policy': 'compact' }),
 });
 
@@ -105,7 +111,10 @@ export const batchSpec = s.object('batch', {
     .size()
     .default(1024 * 1024, '1MiB')
     .describe('Most record bytes (keys + values) in one transaction.'),
-  time: s.duration().default(100, '100ms').describe('Longest time a batch stays open collecting records before it commits.'),
+  time: s
+    .duration({ allowZero: true })
+    .default(100, '100ms')
+    .describe('Longest time a batch stays open collecting records before it commits; `0ms`: what one poll returns.'),
 });
 
 export const retrySpec = s.object('retry policy', {
@@ -207,7 +216,7 @@ export const postgresSinkSpec = s.object('postgres sink', {
 });
 
 export const httpSinkSpec = s.object('http sink', {
-  url: template('run').describe('Endpoint; may reference environment variables.').example('${NOTIFY_URL}'),
+  url: template('run').describe('Endpoint, an http(s) URL; may reference environment variables (any part of it).').example('${NOTIFY_URL}'),
   method: s
     .enum(['POST', 'PUT'] as const)
     .default('POST')

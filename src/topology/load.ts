@@ -1,5 +1,5 @@
 // Reading topology files: YAML with positions → declarations, with every parse error collected.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isMap, isScalar, type Node } from 'yaml';
 import type { Diagnostics } from './diagnostics.ts';
@@ -37,6 +37,34 @@ export function defaultTopologyFiles(cwd = process.cwd()): string[] {
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
     .map((f) => relative(cwd, join(dir, f)));
+}
+
+/**
+ * The files to compile, each once: a file named twice (`a.yaml ./a.yaml`, or through a symlink)
+ * would otherwise collide with itself as duplicate steps. Undefined when one cannot be read (reported).
+ */
+export function inputFiles(files: string[], diag: Diagnostics, texts?: Record<string, string>): string[] | undefined {
+  const unique = new Map<string, string>();
+  let ok = true;
+  for (const f of files) {
+    const given = texts?.[f] !== undefined;
+    const stat = given ? undefined : statSync(f, { throwIfNoEntry: false });
+    if (!given && !stat) diag.error({ file: f, line: 1, column: 1 }, 'no-files', `${f} does not exist`);
+    else if (stat?.isDirectory())
+      diag.error(
+        { file: f, line: 1, column: 1 },
+        'no-files',
+        `${f} is a directory, not a topology file`,
+        `name the files in it (e.g. ${join(f, '*.yaml')}), or give no files to read topology/*.yaml`,
+      );
+    else {
+      const key = given ? resolve(f) : realpathSync(f);
+      if (!unique.has(key)) unique.set(key, f);
+      continue;
+    }
+    ok = false;
+  }
+  return ok ? [...unique.values()] : undefined;
 }
 
 function sectionKeys(src: SourceFile, section: string): string[] {

@@ -2,6 +2,7 @@
 // so that semantic checks can point at the line that caused them.
 import { LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostics, Loc } from './diagnostics.ts';
+import { MAX_NESTING, tooDeepAt } from './nesting.ts';
 
 export type Path = readonly (string | number)[];
 export const pathKey = (path: Path): string => JSON.stringify(path);
@@ -15,6 +16,7 @@ export class SourceFile {
   private readonly lines = new LineCounter();
   /** Location of each visited value, and of each map key (suffix ":key"). */
   private readonly locs = new Map<string, Loc>();
+  private readonly tooDeep: boolean;
 
   constructor(
     readonly path: string,
@@ -23,7 +25,19 @@ export class SourceFile {
     /** YAML merge keys (`<<: *anchor`): test files use them to vary one record. */
     merge = false,
   ) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, merge });
+    // The depth check reads the whole text first and counts its lines for every location below.
+    const deep = tooDeepAt(text, this.lines.addNewLine);
+    this.tooDeep = deep !== undefined;
+    // Not composed at all: composing it is what would overflow the stack.
+    this.doc = parseDocument(this.tooDeep ? '' : text, { prettyErrors: false, uniqueKeys: true, merge });
+    if (deep !== undefined) {
+      diag.error(
+        this.offsetLoc(deep),
+        'yaml-syntax',
+        `the YAML nests more than ${MAX_NESTING} levels deep here`,
+        'a topology needs a handful of levels; deeper nesting is refused before it exhausts the parser',
+      );
+    }
     for (const e of this.doc.errors) {
       // Point at the offending token, not at the indentation before it.
       let at = e.pos[0];
@@ -33,7 +47,7 @@ export class SourceFile {
   }
 
   get ok(): boolean {
-    return this.doc.errors.length === 0;
+    return !this.tooDeep && this.doc.errors.length === 0;
   }
 
   offsetLoc(offset: number): Loc {

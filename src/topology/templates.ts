@@ -46,3 +46,28 @@ export function substitutedValues(template: string, env: Record<string, string |
   }
   return out;
 }
+
+/**
+ * The template as far as it is known before `run`: a reference becomes the environment's value or
+ * its fallback, else `unknown`. `startsUnknown` when the text begins with a value that is not
+ * known (it may hold the whole URL); `fromEnv` names the variables whose values went in.
+ */
+export function partialResolve(
+  template: string,
+  env: Record<string, string | undefined>,
+  unknown: string,
+): { text: string; startsUnknown: boolean; fromEnv: string[] } {
+  let startsUnknown = false;
+  const fromEnv: string[] = [];
+  const text = template.replace(REF, (_, name: string, fallback: string | undefined, offset: number) => {
+    const v = env[name];
+    if (v !== undefined && v !== '') {
+      fromEnv.push(name);
+      return v;
+    }
+    if (fallback !== undefined) return fallback;
+    if (offset === 0) startsUnknown = true;
+    return unknown;
+  });
+  return { text, startsUnknown, fromEnv };
+}

@@ -22,6 +22,15 @@ export interface StepEntry {
   file: LoadedFile;
 }
 
+/** A step's transform that passed the static checks: `weir validate` imports it, as `weir run` will. */
+export interface TransformRef {
+  step: string;
+  module: string;
+  export: string;
+  /** Where the topology names it (the `transform:` value). */
+  loc: Loc;
+}
+
 /** A place in a file: where to point diagnostics. */
 export interface Site {
   file: LoadedFile;
@@ -31,6 +40,7 @@ export interface Site {
 export class CompileContext {
   readonly topics = new Map<string, TopicEntry>();
   readonly steps: StepEntry[] = [];
+  readonly transforms: TransformRef[] = [];
   private readonly schemas = new Map<string, AvroSchemaFile | Error>();
 
   constructor(

@@ -1,12 +1,12 @@
 // topology/*.yaml → diagnostics and, when there are no errors, the immutable Plan.
-import { existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { Diagnostics, type Diagnostic } from '../diagnostics.ts';
-import { findProjectRoot, loadFile } from '../load.ts';
+import { findProjectRoot, inputFiles, loadFile } from '../load.ts';
 import { PLAN_VERSION, type Plan, type PlannedStep } from '../plan.ts';
 import { pathText } from '../source.ts';
 import type { EnvPhase } from '../spec/core.ts';
-import { CompileContext } from './context.ts';
+import { checkTopicCollisions } from './collisions.ts';
+import { CompileContext, type TransformRef } from './context.ts';
 import { checkCycles } from './graph.ts';
 import { planStep } from './steps.ts';
 import { plannedSubjects, plannedTopics } from './topics.ts';
@@ -29,6 +29,8 @@ export interface CompileResult {
   plan: Plan | undefined;
   diagnostics: Diagnostic[];
   root: string;
+  /** Transform modules that passed the static checks, for `weir validate` to import. */
+  transforms: TransformRef[];
 }
 
 function collect(ctx: CompileContext): void {
@@ -97,12 +99,11 @@ export function compileTopology(files: string[], opts: CompileOptions = {}): Com
   const root = opts.root ?? (files[0] ? findProjectRoot(files[0]) : process.cwd());
   if (files.length === 0) {
     diag.error({ file: 'topology/', line: 1, column: 1 }, 'no-files', 'no topology files given and none found in topology/*.yaml');
-    return { plan: undefined, diagnostics: diag.sorted(), root };
+    return { plan: undefined, diagnostics: diag.sorted(), root, transforms: [] };
   }
-  const missing = files.filter((f) => opts.texts?.[f] === undefined && !existsSync(f));
-  for (const f of missing) diag.error({ file: f, line: 1, column: 1 }, 'no-files', `${f} does not exist`);
-  if (missing.length) return { plan: undefined, diagnostics: diag.sorted(), root };
-  const loaded = files.map((f) => loadFile(f, root, diag, opts.texts?.[f]));
+  const unique = inputFiles(files, diag, opts.texts);
+  if (!unique) return { plan: undefined, diagnostics: diag.sorted(), root, transforms: [] };
+  const loaded = unique.map((f) => loadFile(f, root, diag, opts.texts?.[f]));
   const ctx = new CompileContext(root, diag, loaded, opts.env, opts.envFor);
   collect(ctx);
   // Topic schemas first: the step checks read them.
@@ -110,8 +111,9 @@ export function compileTopology(files: string[], opts: CompileOptions = {}): Com
   const steps = ctx.steps.map((e) => planStep(ctx, e)).filter((s): s is PlannedStep => s !== undefined);
   checkCycles(ctx, steps);
   const topics = plannedTopics(ctx, steps);
+  checkTopicCollisions(ctx, topics);
   const env = checkEnv(ctx);
-  if (diag.errors.length > 0) return { plan: undefined, diagnostics: diag.sorted(), root };
+  if (diag.errors.length > 0) return { plan: undefined, diagnostics: diag.sorted(), root, transforms: ctx.transforms };
   const plan: Plan = {
     version: PLAN_VERSION,
     pipelines: loaded
@@ -122,7 +124,7 @@ export function compileTopology(files: string[], opts: CompileOptions = {}): Com
     steps: steps.sort((a, b) => a.pipeline.localeCompare(b.pipeline) || a.name.localeCompare(b.name)),
     env,
   };
-  return { plan: deepFreeze(plan), diagnostics: diag.sorted(), root };
+  return { plan: deepFreeze(plan), diagnostics: diag.sorted(), root, transforms: ctx.transforms };
 }
 
 function deepFreeze<T>(o: T): T {

@@ -7,7 +7,8 @@ import { dlqHandledTopic, dlqTopic, groupId, retryKeysTopic, retryTierTopic, tra
 import type { PlannedStep, StepKind } from '../plan.ts';
 import { formatDuration, humanDuration } from '../spec/index.ts';
 import type { CompileContext, Site, StepEntry } from './context.ts';
-import { checkModule } from './modules.ts';
+import { checkHttpUrl } from './http.ts';
+import { checkTransformModule } from './modules.ts';
 
 const KINDS = ['transform', 'filter', 'map', 'route', 'sink'] as const;
 
@@ -62,31 +63,6 @@ function outputsOf(ctx: CompileContext, entry: StepEntry, kind: StepKind, site: 
   }
   d.outputs.forEach((t, i) => ctx.requireTopic(t, at('outputs', i), 'output'));
   return d.outputs;
-}
-
-function checkTransformModule(ctx: CompileContext, entry: StepEntry, site: Site): { module: string; export: string } | null {
-  const spec = entry.decl.transform;
-  if (!spec) return null;
-  const [module, exportName] = spec.split('#') as [string, string];
-  const at = { ...site, path: [...site.path, 'transform'] };
-  const result = checkModule(ctx.root, module, exportName);
-  if (!result.ok && result.reason === 'missing-module')
-    ctx.diag.error(
-      ctx.loc(at),
-      'missing-module',
-      `transform module ${module} does not exist`,
-      `paths are relative to the project root ${ctx.root}`,
-    );
-  if (!result.ok && result.reason === 'missing-export') {
-    const guess = didYouMean(exportName, result.exports);
-    ctx.diag.error(
-      ctx.loc(at),
-      'missing-export',
-      `${module} has no export \`${exportName}\`` + (guess ? ` — did you mean \`${guess}\`?` : ''),
-      guess ? undefined : `it exports: ${result.exports.join(', ') || 'nothing'}`,
-    );
-  }
-  return { module, export: exportName };
 }
 
 /** The step's reader schema must be able to read what producers write to its input topic. */
@@ -231,6 +207,7 @@ export function planStep(ctx: CompileContext, entry: StepEntry): PlannedStep | u
   checkRetryDelays(ctx, entry, site);
   checkTransactionBudget(ctx, entry, site);
   const postgres = checkPostgres(ctx, entry, readerSchema, site);
+  checkHttpUrl(ctx, entry, site);
   if (kind === 'postgres' && d.retry.preserveKeyOrder) {
     ctx.diag.error(
       ctx.loc({ ...site, path: [...site.path, 'retry', 'preserveKeyOrder'] }),

@@ -56,26 +56,44 @@ function eachPair(node: Node, path: Path, ctx: ParseCtx, visit: (key: string, va
   }
 }
 
+/**
+ * What the keys of a map may be: names matching a pattern (topic names, step names), or one of a
+ * known set (Kafka's topic configs), where a near miss gets a did-you-mean.
+ */
+export type KeyRule = { regex: RegExp; explain: string } | { names: readonly string[]; explain: string };
+
 /** A map whose keys the user chooses (topic names, step names); entries that fail are dropped. */
 export class MapSpec<T> extends Spec<Record<string, T>> {
   constructor(
     readonly value: Spec<T>,
     readonly keyName: string,
-    private readonly keyPattern?: { regex: RegExp; explain: string },
+    private readonly keyRule?: KeyRule,
   ) {
     super();
   }
   typeName() {
     return `map of ${this.keyName} → ${this.value.typeName()}`;
   }
+  /** Reports a key the rule refuses; true when it is allowed. */
+  private keyAllowed(key: string, keyNode: Node, ctx: ParseCtx): boolean {
+    const rule = this.keyRule;
+    if (!rule) return true;
+    if ('regex' in rule) {
+      if (rule.regex.test(key)) return true;
+      report(ctx, keyNode, 'invalid-value', `${this.keyName} ${JSON.stringify(key)} ${rule.explain}`);
+      return false;
+    }
+    if (rule.names.includes(key)) return true;
+    const guess = didYouMean(key, rule.names);
+    const message = `unknown ${this.keyName} \`${key}\`` + (guess ? ` — did you mean \`${guess}\`?` : '');
+    report(ctx, keyNode, 'unknown-key', message, guess ? undefined : rule.explain);
+    return false;
+  }
   parse(node: Node | null, path: Path, ctx: ParseCtx) {
     if (!node || !isMap(node)) return report(ctx, node, 'wrong-type', `expected a map of ${this.keyName}s, got ${nodeKind(node)}`);
     const out: Record<string, T> = {};
     eachPair(node, path, ctx, (key, value, keyNode) => {
-      if (this.keyPattern && !this.keyPattern.regex.test(key)) {
-        report(ctx, keyNode, 'invalid-value', `${this.keyName} ${JSON.stringify(key)} ${this.keyPattern.explain}`);
-        return;
-      }
+      if (!this.keyAllowed(key, keyNode, ctx)) return;
       const v = this.value.parse(value, [...path, key], ctx);
       if (v !== undefined) out[key] = v;
     });
@@ -85,7 +103,9 @@ export class MapSpec<T> extends Spec<Record<string, T>> {
     return {
       type: 'object',
       additionalProperties: this.value.jsonSchema(),
-      ...(this.keyPattern ? { propertyNames: { pattern: this.keyPattern.regex.source } } : {}),
+      ...(this.keyRule
+        ? { propertyNames: 'regex' in this.keyRule ? { pattern: this.keyRule.regex.source } : { enum: [...this.keyRule.names] } }
+        : {}),
     };
   }
 }

@@ -152,13 +152,22 @@ export function parseSize(text: string): number | undefined {
   return m ? Math.round(Number(m[1]) * SIZE_UNITS[m[2]!]!) : undefined;
 }
 
+/**
+ * Durations are positive unless `allowZero`: a zero timeout fails every call, a zero retry delay
+ * retries at once (no delay tier at all), Redis refuses a zero TTL, a zero retention keeps nothing.
+ */
 export class DurationSpec extends Spec<number> {
+  constructor(private readonly allowZero = false) {
+    super();
+  }
   typeName() {
-    return 'duration';
+    return this.allowZero ? 'duration' : 'positive duration';
   }
   parse(node: Node | null, _path: Path, ctx: ParseCtx) {
     const v = scalarValue(node);
     const ms = typeof v === 'string' ? parseDuration(v) : undefined;
+    if (ms === 0 && !this.allowZero)
+      return report(ctx, node, 'invalid-value', `expected a positive duration, got ${v}`, 'a duration here must be at least 1ms');
     if (ms !== undefined) return ms;
     const hint = typeof v === 'number' ? `add a unit, e.g. ${v}s or ${v}ms` : 'write a number and a unit: ms, s, m, h or d (e.g. 30s, 5m)';
     return report(
@@ -170,7 +179,9 @@ export class DurationSpec extends Spec<number> {
     );
   }
   protected schema(): JsonSchema {
-    return { type: 'string', pattern: '^\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)$' };
+    // A positive one: not only zeros ("0s", "0.0m").
+    const nonZero = this.allowZero ? '' : '(?![0.]+\\s*(ms|s|m|h|d)$)';
+    return { type: 'string', pattern: `^${nonZero}\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)$` };
   }
 }
 
