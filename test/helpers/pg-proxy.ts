@@ -5,18 +5,22 @@
 //   session stays open, its transaction and row locks with it, and the COMMIT is delivered only
 //   once another session waits on a lock (the client's redo of the same batch). The old commit
 //   then lands under the redo's feet.
+// - 'cut-start': the first N connections are cut at their first statement (a worker starting
+//   while Postgres restarts or its backends are terminated).
 import net from 'node:net';
 import pg from 'pg';
 import { waitFor } from './wait.ts';
 
-export type CommitFault = 'lose-answer' | 'late-commit';
+export type ProxyFault = 'lose-answer' | 'late-commit' | 'cut-start';
 
 // A simple-protocol Query message: 'Q', int32 length (4 + "COMMIT\0"), "COMMIT\0".
 const COMMIT = Buffer.concat([Buffer.from([0x51, 0, 0, 0, 11]), Buffer.from('COMMIT\0')]);
 
-export class PgCommitProxy {
+export class PgProxy {
   /** COMMITs seen so far. */
   commits = 0;
+  /** Connections accepted so far. */
+  connections = 0;
   /** The fault happened (and, for a late commit, a session waited on a lock before the COMMIT landed). */
   struck = false;
   private readonly server: net.Server;
@@ -24,15 +28,18 @@ export class PgCommitProxy {
 
   private constructor(
     private readonly target: URL,
-    private readonly fault: CommitFault,
+    private readonly fault: ProxyFault,
     private readonly strikeAt: number,
   ) {
     this.server = net.createServer((client) => this.connect(client));
   }
 
-  /** Listens on an ephemeral port; `strikeAt` is the number of the COMMIT to strike (1 = the first). */
-  static async start(databaseUrl: string, fault: CommitFault, strikeAt: number): Promise<PgCommitProxy> {
-    const proxy = new PgCommitProxy(new URL(databaseUrl), fault, strikeAt);
+  /**
+   * Listens on an ephemeral port. `strikeAt`: the number of the COMMIT to strike (1 = the first),
+   * or for 'cut-start' how many connections to cut.
+   */
+  static async start(databaseUrl: string, fault: ProxyFault, strikeAt: number): Promise<PgProxy> {
+    const proxy = new PgProxy(new URL(databaseUrl), fault, strikeAt);
     await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }
@@ -57,6 +64,8 @@ export class PgCommitProxy {
       s.on('close', () => this.sockets.delete(s));
     }
     let dropAnswer = false;
+    const cutAtFirstStatement = this.fault === 'cut-start' && ++this.connections <= this.strikeAt;
+    let startupSent = false;
     client.on('close', () => {
       if (!dropAnswer) upstream.destroy();
     });
@@ -68,7 +77,13 @@ export class PgCommitProxy {
       upstream.destroy();
     });
     client.on('data', (chunk) => {
-      if (chunk.includes(COMMIT) && ++this.commits === this.strikeAt) {
+      if (cutAtFirstStatement && startupSent) {
+        this.struck = this.connections >= this.strikeAt;
+        client.destroy();
+        return;
+      }
+      startupSent = true;
+      if (this.fault !== 'cut-start' && chunk.includes(COMMIT) && ++this.commits === this.strikeAt) {
         dropAnswer = true;
         if (this.fault === 'lose-answer') {
           this.struck = true;

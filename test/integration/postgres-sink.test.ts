@@ -168,8 +168,8 @@ describe('postgres sink', () => {
   });
 });
 
-describe('postgres sink: a COMMIT whose outcome the worker cannot know', { timeout: 120_000 }, () => {
-  it.each(['lose-answer', 'late-commit'] as const)('%s: every row applied once, offsets at the end', async (fault) => {
+describe('postgres sink: a connection cut at the worst moments', { timeout: 120_000 }, () => {
+  it.each(['cut-start', 'lose-answer', 'late-commit'] as const)('%s: every row applied once, offsets at the end', async (fault) => {
     // Keyed by event, a plain upsert and a trigger logging every application (as under faults).
     const p = await createPipeline(sinkTopology({ partitions: 1, keyBy: 'id', batch: '{ records: 50, time: 100ms }' }));
     await createSinkTables(p, [
@@ -179,8 +179,8 @@ describe('postgres sink: a COMMIT whose outcome the worker cannot know', { timeo
     ]);
     const events = makeEvents(300, 300);
     await produceAll(await eventRecords(p.topic('in'), events));
-    const { PgCommitProxy } = await import('../helpers/pg-proxy.ts');
-    const proxy = await PgCommitProxy.start(services().DATABASE_URL, fault, 3);
+    const { PgProxy } = await import('../helpers/pg-proxy.ts');
+    const proxy = await PgProxy.start(services().DATABASE_URL, fault, 3);
     try {
       await start(p, proxy.url);
       const step = p.plan.steps[0]!;

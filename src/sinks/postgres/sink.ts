@@ -7,6 +7,7 @@ import type { PlannedStep } from '../../topology/plan.ts';
 import type { Claim, SinkOffset, SinkRecord, SinkTransaction, TransactionalSink } from '../sink.ts';
 import { SinkFenced } from '../sink.ts';
 import { columnValue, resolveColumns, type Column } from './columns.ts';
+import { isConnectionFailure } from './connection-failure.ts';
 import { OFFSETS_DDL, verifyTable } from './ddl.ts';
 import { claimPartitions, FencedGeneration, readPositions, storeOffsets } from './offsets.ts';
 import { RowWriter, type Row, type WriteStrategy } from './write.ts';
@@ -16,6 +17,18 @@ export interface PostgresSinkOptions {
   /** The reader schema (JSON) of the step's input, to type the columns; undefined when not Avro. */
   schemaJson: unknown | undefined;
   strategy?: WriteStrategy;
+  /** How long start-up rides out an unreachable database or a cut connection before it fails. */
+  startupTimeoutMs?: number;
+}
+
+/** host:port/database of a connection string, for messages: never its credentials. */
+function address(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    return `${url.hostname}:${url.port || 5432}${url.pathname}`;
+  } catch {
+    return 'the configured database';
+  }
 }
 
 export class PostgresSink implements TransactionalSink {
@@ -44,13 +57,33 @@ export class PostgresSink implements TransactionalSink {
     });
     // A dropped connection is replaced on next use; the error must not crash the process.
     this.pool.on('error', () => undefined);
-    await this.withClient(async (client) => {
-      await client.query(OFFSETS_DDL);
-      const check = await verifyTable(client, this.sink, this.columns);
-      if (!check.exists) throw new Error(`table ${this.sink.table} does not exist; run \`weir deploy\` to create it`);
-      if (check.problems.length)
-        throw new Error(`table ${this.sink.table} does not match step ${this.step.name}: ${check.problems.join('; ')}`);
+    // A connection cut or refused while starting (a restart, a terminated backend) is retried with
+    // backoff until the start-up deadline; a missing or different table fails at once.
+    const deadline = Date.now() + (this.opts.startupTimeoutMs ?? 30_000);
+    for (let delay = 200; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        return await this.withClient((client) => this.prepare(client));
+      } catch (err) {
+        if (!isConnectionFailure(err)) throw err;
+        if (Date.now() + delay > deadline)
+          throw new Error(`Postgres at ${address(this.opts.connectionString)} (DATABASE_URL) is unreachable: ${(err as Error).message}`, {
+            cause: err,
+          });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private async prepare(client: pg.PoolClient): Promise<void> {
+    // Two workers starting together race in CREATE TABLE IF NOT EXISTS: the loser sees the winner's
+    // table as a duplicate (23505 on its type, or 42P07) — the table exists, which is all we need.
+    await client.query(OFFSETS_DDL).catch((err: { code?: string }) => {
+      if (err.code !== '23505' && err.code !== '42P07') throw err;
     });
+    const check = await verifyTable(client, this.sink, this.columns);
+    if (!check.exists) throw new Error(`table ${this.sink.table} does not exist; run \`weir deploy\` to create it`);
+    if (check.problems.length)
+      throw new Error(`table ${this.sink.table} does not match step ${this.step.name}: ${check.problems.join('; ')}`);
   }
 
   private key = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
