@@ -65,7 +65,7 @@ export function startThreads(steps: PlannedStep[], opts: ThreadOptions): ThreadG
         index,
         proc,
         // Not ready until the thread says so.
-        statuses: [{ step: step.name, joined: false, partitions: 0, sinceLoopMs: 0, stuckAfterMs: Infinity }],
+        statuses: [{ step: step.name, joined: false, partitions: 0, sinceLoopMs: 0, stuckAfterMs: Infinity, stalled: [] }],
         exit: new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal }))),
       };
       proc.on('message', (m: Message) => {

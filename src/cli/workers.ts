@@ -9,7 +9,9 @@ import { metrics } from '../observability/metrics.ts';
 import type { KafkaConnection } from '../kafka/client-config.ts';
 import { LocalBucket, RedisBucket } from '../ratelimit/bucket.ts';
 import { RateLimiter } from '../ratelimit/limiter.ts';
+import { KafkaAdmin } from '../kafka/admin.ts';
 import { rdkafkaClients } from '../kafka/clients.ts';
+import { describeTopicConfigs } from '../kafka/topic-configs.ts';
 import { Worker, type WorkerDeps } from '../runtime/worker.ts';
 import { testHooksFromEnv } from './test-hooks.ts';
 import { schemaFile } from '../schema/codecs.ts';
@@ -59,6 +61,9 @@ export function selectSteps(plan: Plan, names: string[] | undefined): PlannedSte
 function needsRedis(step: PlannedStep): boolean {
   return step.rateLimit?.scope === 'redis' || (step.http?.deliveryRecordTtlMs ?? null) !== null;
 }
+
+/** How long `weir run` waits for the cluster's first answer before it gives up. */
+const STARTUP_PROBE_MS = 15_000;
 
 function limiterFor(step: PlannedStep, redis: Redis | undefined, log: Logger): RateLimiter | undefined {
   const rl = step.rateLimit;
@@ -112,7 +117,46 @@ async function refusedCredentials(redis: Redis, url: string): Promise<void> {
   });
 }
 
+/**
+ * Before anything joins a group: a cluster that does not answer is a bad setting until proven
+ * otherwise, so the start fails naming the servers and the setting (a worker that has started
+ * rides out outages instead).
+ */
+async function clusterAnswers(conn: KafkaConnection): Promise<void> {
+  const admin = KafkaAdmin.create(conn, STARTUP_PROBE_MS);
+  try {
+    await admin.listTopics();
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/**
+ * `max.message.bytes` of every topic the steps write (outputs, tiers, DLQ), so that an output its
+ * topic would refuse fails its input instead of every transaction. Best effort: without the
+ * DescribeConfigs permission the broker stays the only judge.
+ */
+async function writtenTopicLimits(conn: KafkaConnection, steps: PlannedStep[], log: Logger): Promise<Map<string, number>> {
+  const topics = [...new Set(steps.flatMap((s) => [...s.outputs, ...s.retry.tiers.map((t) => t.topic), s.retry.dlq]))];
+  try {
+    const configs = await describeTopicConfigs(conn, topics, STARTUP_PROBE_MS);
+    const limits = new Map<string, number>();
+    for (const [topic, entries] of configs) {
+      const bytes = Number(entries.get('max.message.bytes')?.value);
+      if (Number.isFinite(bytes) && bytes > 0) limits.set(topic, bytes);
+    }
+    return limits;
+  } catch (err) {
+    log.warn(
+      { err: (err as Error).message },
+      'cannot read max.message.bytes of the output topics; oversized outputs will fail their transactions',
+    );
+    return new Map();
+  }
+}
+
 export async function runSteps(opts: RunOptions): Promise<Running> {
+  await clusterAnswers(opts.kafka);
   const serde = new AvroSerde(opts.registry);
   const instanceId = opts.instanceId ?? defaultInstanceId();
   const steps = selectSteps(opts.plan, opts.steps);
@@ -128,6 +172,7 @@ export async function runSteps(opts: RunOptions): Promise<Running> {
     await refusedCredentials(redis, opts.redisUrl);
   }
   const workers: Worker[] = [];
+  const topicLimits = await writtenTopicLimits(opts.kafka, steps, opts.logger);
   const clients = rdkafkaClients(opts.kafka);
   const hooks = testHooksFromEnv();
   try {
@@ -142,6 +187,7 @@ export async function runSteps(opts: RunOptions): Promise<Running> {
         hooks,
         logger: opts.logger,
         instanceId,
+        topicLimits,
         ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
         ...(opts.delivery ? { delivery: opts.delivery } : {}),
         ...(limiter ? { limiter } : {}),

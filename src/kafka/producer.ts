@@ -27,6 +27,15 @@ type Callback = (err: unknown) => void;
 const call = (operation: string, fn: (cb: Callback) => void): Promise<void> =>
   new Promise((resolve, reject) => fn((err) => (err ? reject(toKafkaError(err, operation)) : resolve())));
 
+/**
+ * A zero-length Buffer whose memory is not null. The binding hands librdkafka a zero-length Buffer's
+ * data pointer, which is null for a Buffer of its own (empty) memory — and a null pointer is a null
+ * value: an empty value or key became a tombstone / no key. A zero-length view into real memory
+ * stays empty.
+ */
+const EMPTY = Buffer.alloc(8).subarray(0, 0);
+const nonNull = (b: Buffer | string | null | undefined): Buffer | string | null => (b == null ? null : b.length === 0 ? EMPTY : b);
+
 /** The binding's header shape: one single-key object per header (string values are sent as UTF-8). */
 function toClientHeaders(headers: readonly OutboundHeader[] | undefined): Array<Record<string, Buffer | string>> | undefined {
   if (headers === undefined || headers.length === 0) return undefined;
@@ -69,6 +78,9 @@ export class KafkaProducer implements StepProducer {
       // reason a commit gives is then the refusal), not one event per record crossing into JS.
       'delivery.report.only.error': opts.transactionalId !== undefined,
       'linger.ms': opts.lingerMs ?? 5,
+      // The broker judges sizes per topic (max.message.bytes, up to its request limit); librdkafka's
+      // own 1 MB default would refuse a record that the topics accept.
+      'message.max.bytes': 64 * 1024 * 1024,
       'enable.idempotence': opts.transactionalId !== undefined || opts.idempotent !== false,
     };
     if (opts.transactionalId !== undefined) {
@@ -89,8 +101,8 @@ export class KafkaProducer implements StepProducer {
       this.client.produce(
         record.topic,
         record.partition ?? null,
-        record.value,
-        record.key ?? null,
+        record.value !== null && record.value.length === 0 ? EMPTY : record.value,
+        nonNull(record.key),
         record.timestamp ?? null,
         undefined,
         toClientHeaders(record.headers),

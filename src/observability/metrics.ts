@@ -98,6 +98,12 @@ export const metrics = {
     labelNames: [...step, 'topic', 'partition'],
     registers: [registry],
   }),
+  stalledPartitions: new Gauge({
+    name: 'weir_partition_stalled',
+    help: '1 while an input partition has lag and its committed offset has not moved for the stall time.',
+    labelNames: [...step, 'topic', 'partition'],
+    registers: [registry],
+  }),
   assignedPartitions: new Gauge({
     name: 'weir_assigned_partitions',
     help: 'Input partitions assigned to this process.',

@@ -1,5 +1,6 @@
 // The process's HTTP endpoints: /metrics (Prometheus text), /healthz (alive), /readyz (every
-// worker joined its group and its loop is not stuck). Plain node:http, nothing else listens.
+// worker joined its group, its loop is not stuck and no partition of it is stalled). Plain
+// node:http, nothing else listens.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { redactOutput } from './logger.ts';
@@ -13,6 +14,8 @@ export interface WorkerStatus {
   /** Milliseconds since the batch loop last went round. */
   sinceLoopMs: number;
   stuckAfterMs: number;
+  /** Input partitions with lag whose committed offset has not moved for the stall time. */
+  stalled: Array<{ partition: number; offset: number; lag: number; stalledForMs: number; lastError: string | undefined }>;
 }
 
 export interface Endpoints {
@@ -50,7 +53,7 @@ export async function serveEndpoints(
     }
     if (path === '/readyz') {
       const workers = statuses().map((w) => ({ ...w, stuck: w.sinceLoopMs > w.stuckAfterMs }));
-      const ready = workers.length > 0 && workers.every((w) => w.joined && !w.stuck);
+      const ready = workers.length > 0 && workers.every((w) => w.joined && !w.stuck && w.stalled.length === 0);
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ready, workers }) + '\n');
       return;

@@ -20,6 +20,7 @@ const ALWAYS_DLQ = new Set([
   'TransformContractError',
   'NonRetryableError',
   'ConstraintViolation',
+  'RecordTooLarge',
 ]);
 const ALWAYS_RETRY = new Set(['TimeoutError', 'RetryableError', 'AbortError']);
 

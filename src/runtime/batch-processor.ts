@@ -15,6 +15,8 @@ import type { Clock } from './clock.ts';
 import { dueOf } from './due.ts';
 import { executeBatch } from './execute.ts';
 import { headerMap, HEADER, headerText } from './headers.ts';
+import { HopLog } from './hop-log.ts';
+import type { SizeLimits } from './size-limits.ts';
 import type { TransformContext, TransformRecord } from './api.ts';
 import type { Processor } from './processors.ts';
 import type { StepIO, Work } from './step-io.ts';
@@ -75,6 +77,7 @@ class RecordContext implements TransformContext {
 export class BatchProcessor {
   private readonly watchdog = new Watchdog();
   private readonly tierOf: Map<string, number>;
+  private readonly hops: HopLog;
 
   constructor(
     private readonly step: PlannedStep,
@@ -84,8 +87,11 @@ export class BatchProcessor {
     private readonly clock: Clock,
     private readonly chains?: KeyChains,
     private readonly limiter?: RateLimiter,
+    /** What the step's topics accept, when known (read at start). */
+    private readonly sizes?: SizeLimits,
   ) {
     this.tierOf = new Map(step.retry.tiers.map((t, i) => [t.topic, i]));
+    this.hops = new HopLog(step, log, clock);
   }
 
   /** Throws (without side effects) when the batch cannot be decoded now (registry unreachable). */
@@ -157,6 +163,12 @@ export class BatchProcessor {
     key: string | undefined,
     out: BatchOutput,
   ): void {
+    // An output its topic would refuse would fail every redo of the batch: this input fails instead.
+    const tooLarge = this.sizes?.check(records);
+    if (tooLarge) {
+      out.byInput[i] = [this.hop(w, tooLarge, staging, key)];
+      return;
+    }
     if (staging && key !== undefined) staging.left(w.raw.partition, key, w.envelope.origin.offset);
     out.byInput[i] = records;
     out.outputs += records.length;
@@ -166,13 +178,12 @@ export class BatchProcessor {
     const failure = classify(err, this.step.retry);
     // Due counts from the moment of failure, so a retry is never earlier than its delay.
     const hop = hopFor(this.step, w.raw, w.envelope, failure, this.clock.now());
-    if (hop.target === 'tier') metrics.retryHops.inc({ step: this.step.name, tier: String(hop.tier), error_class: failure.errorClass });
-    else metrics.dlqRecords.inc({ step: this.step.name, error_class: failure.errorClass });
+    this.hops.hopped(hop, w.envelope, failure);
     if (staging && key !== undefined) {
       if (hop.target === 'tier') staging.entered(w.raw.partition, key, w.envelope.origin.offset, hop.tier!);
       else staging.left(w.raw.partition, key, w.envelope.origin.offset);
     }
-    return hop.record;
+    return this.sizes ? this.sizes.bound(hop.record) : hop.record;
   }
 
   /**

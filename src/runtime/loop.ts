@@ -15,6 +15,7 @@ import { kindOf, Lifecycle, type State } from './lifecycle.ts';
 import { firstOffsets, idlePositions, inputPositions, nextOffsets } from './positions.ts';
 import { applyRebalances } from './rebalance.ts';
 import { Reporter } from './reporting.ts';
+import { StallWatch } from './stalls.ts';
 import { TransientFailure, type BatchStrategy } from './strategy.ts';
 import type { Outcome, TransactionContext } from './transaction.ts';
 
@@ -31,6 +32,8 @@ export interface LoopDeps {
   exactlyOnce: boolean;
   due: DuePartitions;
   chains: KeyChains | undefined;
+  /** How long an input partition with lag may go without a commit before it counts as stalled. */
+  stallAfterMs?: number;
 }
 
 interface InFlight {
@@ -52,6 +55,9 @@ export class WorkerLoop {
   lastRoundAt: number;
   /** Got its first assignment (possibly empty): for /readyz. */
   joined = false;
+  /** The reason of the last failed transition, for stalled partitions' reports. */
+  lastError: string | undefined;
+  readonly stalls: StallWatch;
   private consumer: StepConsumer | undefined;
   private producer: StepProducer | undefined;
   private stopRequested = false;
@@ -73,6 +79,8 @@ export class WorkerLoop {
 
   constructor(private readonly deps: LoopDeps) {
     this.lifecycle = new Lifecycle((from, to, reason) => this.transitioned(from, to, reason));
+    const stallAfterMs = deps.stallAfterMs ?? Math.max(60_000, 2 * deps.step.transactionTimeoutMs);
+    this.stalls = new StallWatch(deps.step.name, deps.step.input, stallAfterMs, deps.log);
     this.reporter = new Reporter(
       deps.step.name,
       deps.step.input,
@@ -80,6 +88,9 @@ export class WorkerLoop {
       deps.clients,
       deps.due,
       deps.clock,
+      this.stalls,
+      this.committed,
+      () => this.lastError,
     );
     this.lastRoundAt = deps.clock.now();
   }
@@ -369,6 +380,7 @@ export class WorkerLoop {
   private transitioned(from: State, to: State, reason?: Error): void {
     const { log, step } = this.deps;
     this.deps.hooks.onTransition?.(from, to, reason);
+    if (reason) this.lastError = reason.message;
     if (!reason) {
       if (to === 'stopped') log.info('stopped');
       return;

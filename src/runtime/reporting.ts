@@ -4,6 +4,7 @@ import { metrics } from '../observability/metrics.ts';
 import type { KafkaClients, StepConsumer } from '../kafka/ports.ts';
 import type { Clock } from './clock.ts';
 import type { DuePartitions } from './due.ts';
+import type { StallWatch } from './stalls.ts';
 
 export class Reporter {
   private lastLag = -Infinity;
@@ -16,6 +17,10 @@ export class Reporter {
     private readonly clients: KafkaClients,
     private readonly due: DuePartitions,
     private readonly clock: Clock,
+    private readonly stalls: StallWatch,
+    /** Input partition → next offset committed in this assignment. */
+    private readonly committed: ReadonlyMap<string, number>,
+    private readonly lastError: () => string | undefined,
   ) {}
 
   report(consumer: StepConsumer): void {
@@ -30,17 +35,20 @@ export class Reporter {
     }
   }
 
-  /** Consumer lag per input partition: last stable offset − position. */
+  /** Consumer lag per input partition (last stable offset − position), and whether it is stalled. */
   private reportLag(consumer: StepConsumer): void {
     const input = consumer.assignment().filter((tp) => tp.topic === this.input);
+    this.stalls.keepOnly(input.map((tp) => tp.partition));
     if (input.length === 0) return;
     const positions = consumer.positions(input);
     void this.clients.endOffsets(input).then(
       (ends) => {
+        const now = this.clock.now();
         for (const e of ends) {
           const pos = positions.find((p) => p.partition === e.partition)?.offset ?? -1;
           if (pos >= 0)
             metrics.consumerLag.set({ step: this.step, topic: e.topic, partition: String(e.partition) }, Math.max(0, e.offset - pos));
+          this.stalls.observe(e.partition, e.offset, pos, this.committed.get(`${e.partition}`), now, this.lastError());
         }
       },
       () => undefined,

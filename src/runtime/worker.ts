@@ -20,6 +20,7 @@ import { StepIO } from './step-io.ts';
 import { produceStrategy } from './strategies/produce.ts';
 import { sinkStrategy } from './strategies/sink.ts';
 import type { BatchStrategy } from './strategy.ts';
+import { SizeLimits } from './size-limits.ts';
 
 export interface WorkerDeps {
   plan: Plan;
@@ -31,6 +32,10 @@ export interface WorkerDeps {
   /** Makes the transactional id: a stable id per replica lets a restart fence its predecessor at once. */
   instanceId: string;
   sessionTimeoutMs?: number;
+  /** `max.message.bytes` of the topics the step writes, where known (read at start). */
+  topicLimits?: ReadonlyMap<string, number>;
+  /** An input partition with lag and no commit for this long is stalled (default: max(60 s, 2 × the transaction timeout)). */
+  stallAfterMs?: number;
   /**
    * `at-least-once` produces without a transaction and commits offsets after the outputs are
    * acknowledged: faster, duplicates after a crash. For benchmarks and for proving the fault tests
@@ -64,11 +69,15 @@ export class Worker {
     const log = deps.logger.child({ step: step.name });
     const io = await StepIO.create(deps.plan, step, deps.root, deps.serde);
     const chains = step.retry.preserveKeyOrder ? new KeyChains() : undefined;
+    const sizes = deps.topicLimits?.size ? new SizeLimits(deps.topicLimits) : undefined;
     let strategy: BatchStrategy;
-    if (deps.sink) strategy = sinkStrategy(step, io, deps.sink, clock, deps.limiter) as BatchStrategy;
+    if (deps.sink) strategy = sinkStrategy(step, io, deps.sink, clock, log, deps.limiter, sizes) as BatchStrategy;
     else {
       const processor = deps.processor ?? (await loadProcessor(step, deps.root));
-      strategy = produceStrategy(step.name, new BatchProcessor(step, io, processor, log, clock, chains, deps.limiter)) as BatchStrategy;
+      strategy = produceStrategy(
+        step.name,
+        new BatchProcessor(step, io, processor, log, clock, chains, deps.limiter, sizes),
+      ) as BatchStrategy;
     }
     // The loop resumes held retry-tier partitions through the consumer it has at the time.
     let loop: WorkerLoop | undefined = undefined;
@@ -82,6 +91,7 @@ export class Worker {
       log,
       instanceId: deps.instanceId,
       sessionTimeoutMs: deps.sessionTimeoutMs ?? 45_000,
+      ...(deps.stallAfterMs ? { stallAfterMs: deps.stallAfterMs } : {}),
       exactlyOnce: deps.delivery !== 'at-least-once',
       due,
       chains,
@@ -136,6 +146,7 @@ export class Worker {
       partitions: this.loop.assignment.filter((tp) => tp.topic === this.step.input).length,
       sinceLoopMs: this.clock.now() - this.loop.lastRoundAt,
       stuckAfterMs: Math.max(60_000, 2 * this.step.transactionTimeoutMs),
+      stalled: this.loop.stalls.stalls(this.clock.now(), this.loop.lastError),
     };
   }
 }

@@ -1,6 +1,7 @@
 // Failures no retry can mend stop `weir run` with the broker's reason and a non-zero exit, instead
 // of being retried forever: an input topic that does not exist (and, on the SCRAM listener, a topic
 // the cluster denies — see secured.test.ts).
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { KafkaAdmin } from '../../src/kafka/admin.ts';
 import { produceAll, readAll } from '../helpers/kafka.ts';
@@ -24,6 +25,20 @@ steps:
 const stderrOf = (logs: Array<Record<string, unknown>>) => logs.map((l) => l.stderr ?? '').join('');
 
 describe('fatal failures stop weir run', () => {
+  it('a bootstrap server on a closed port: exit 1 within 30 s, naming the address and the setting', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(closed.address() as { port: number }).port}`;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const p = projectOnly(jsonCopy);
+    const w = new WorkerPool(p, { env: { KAFKA_BOOTSTRAP_SERVERS: address } }).start('a');
+    const started = Date.now();
+    const code = await Promise.race([w.exited, new Promise((r) => setTimeout(() => r('still running after 30 s'), 30_000))]);
+    expect(code).toBe(1);
+    expect(stderrOf(w.logs)).toContain(`no answer from ${address} (KAFKA_BOOTSTRAP_SERVERS) within 15000 ms`);
+    console.log(`weir run against a closed port ended after ${Date.now() - started} ms`);
+  });
+
   it('an input topic that does not exist: exit 1 within 30 s, naming the topic and the broker reason', async () => {
     const p = projectOnly(jsonCopy); // never deployed: no topic exists
     const pool = new WorkerPool(p);

@@ -84,6 +84,25 @@ describe('step worker', () => {
       'weir.step': `step-${p.id}`,
     });
   });
+
+  it('empty is not null: a zero-length value and key reach the DLQ as zero-length, a tombstone as null', async () => {
+    const p = await createPipeline(transformTopology({ partitions: 1 }));
+    await produceAll([
+      { topic: p.topic('in'), key: Buffer.alloc(0), value: Buffer.alloc(0) },
+      { topic: p.topic('in'), key: null, value: null },
+    ]);
+    await start(p);
+    await waitForGroupCaughtUp(p.plan.steps[0]!.group, p.topic('in'));
+    const dlq = await readAll(p.plan.steps[0]!.retry.dlq);
+    const shape = (b: Buffer | null) => (b === null ? 'null' : `${b.length} bytes`);
+    const reason = (i: number) => dlq[i]!.headers.find((h) => h.key === 'weir.error.message')?.value.toString();
+    expect(dlq.map((r) => [shape(r.key), shape(r.value)])).toEqual([
+      ['0 bytes', '0 bytes'],
+      ['null', 'null'],
+    ]);
+    expect(reason(0)).toMatch(/no Confluent magic byte: 0 bytes/);
+    expect(reason(1)).toMatch(/tombstone/);
+  });
 });
 
 describe('built-in steps and key ordering', () => {

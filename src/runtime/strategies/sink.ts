@@ -14,6 +14,9 @@ import { hopFor } from '../../retry/hops.ts';
 import { AlreadyApplied, SinkFenced, type SinkOffset, type SinkRecord, type TransactionalSink } from '../../sinks/sink.ts';
 import type { PlannedStep } from '../../topology/plan.ts';
 import type { Clock } from '../clock.ts';
+import { HopLog } from '../hop-log.ts';
+import type { SizeLimits } from '../size-limits.ts';
+import type { Logger } from '../../observability/logger.ts';
 import { eventId, HEADER, headerText } from '../headers.ts';
 import { firstOffsets } from '../positions.ts';
 import type { StepIO, Work } from '../step-io.ts';
@@ -49,7 +52,9 @@ export function sinkStrategy(
   io: StepIO,
   sink: TransactionalSink,
   clock: Clock,
+  log: Logger,
   limiter?: RateLimiter,
+  sizes?: SizeLimits,
 ): BatchStrategy<SinkBatch> {
   const toSinkRecord = (w: Work): SinkRecord => {
     const o = w.envelope.origin;
@@ -64,12 +69,12 @@ export function sinkStrategy(
       eventId: headerText(w.raw.headers, HEADER.eventId) ?? eventId(step.name, o, 0),
     };
   };
+  const hops = new HopLog(step, log, clock);
   const hop = (w: Work, err: unknown, now: number): OutboundRecord => {
     const failure = classify(err, step.retry);
     const h = hopFor(step, w.raw, w.envelope, failure, now);
-    if (h.target === 'dlq') metrics.dlqRecords.inc({ step: step.name, error_class: failure.errorClass });
-    else metrics.retryHops.inc({ step: step.name, tier: String(h.tier), error_class: failure.errorClass });
-    return h.record;
+    hops.hopped(h, w.envelope, failure);
+    return sizes ? sizes.bound(h.record) : h.record;
   };
   return {
     pipelined: false,

@@ -6,6 +6,7 @@ import type { PlannedStep, PlannedSubject, PlannedTopic } from '../plan.ts';
 import type { CompileContext } from './context.ts';
 
 const DAY = 86_400_000;
+const MAX_BYTES = 'max.message.bytes';
 
 export function plannedTopics(ctx: CompileContext, steps: PlannedStep[]): PlannedTopic[] {
   const out = new Map<string, PlannedTopic>();
@@ -52,10 +53,20 @@ export function plannedTopics(ctx: CompileContext, steps: PlannedStep[]): Planne
         compatibility: 'NONE',
       });
     };
+    // Every topic the step writes accepts what its input accepts: a record the input took must not
+    // be refused by its retry tier, its DLQ or (unless the topology says otherwise) its outputs.
+    const inputLimit = input.decl.config[MAX_BYTES];
+    const sized = (config: Record<string, string>) => (inputLimit === undefined ? config : { ...config, [MAX_BYTES]: inputLimit });
     for (const tier of step.retry.tiers) {
-      derive(tier.topic, 'retry', { 'retention.ms': String(Math.max(7 * DAY, tier.delayMs * 4)) }, input.decl.key, input.decl.value);
+      derive(tier.topic, 'retry', sized({ 'retention.ms': String(Math.max(7 * DAY, tier.delayMs * 4)) }), input.decl.key, input.decl.value);
     }
-    derive(step.retry.dlq, 'dlq', { 'retention.ms': String(30 * DAY) }, input.decl.key, input.decl.value);
+    derive(step.retry.dlq, 'dlq', sized({ 'retention.ms': String(30 * DAY) }), input.decl.key, input.decl.value);
+    for (const name of inputLimit === undefined ? [] : step.outputs) {
+      const output = out.get(name);
+      if (!output || ctx.topics.get(name)?.decl.config[MAX_BYTES] !== undefined) continue;
+      const current = Number(output.config[MAX_BYTES] ?? 0);
+      if (Number(inputLimit) > current) output.config = sortKeys({ ...output.config, [MAX_BYTES]: inputLimit! });
+    }
     derive(step.retry.dlqHandled, 'dlq-handled', { 'cleanup.policy': 'compact' }, { format: 'string' }, { format: 'json' });
     if (step.retry.keysTopic)
       derive(step.retry.keysTopic, 'retry-keys', { 'cleanup.policy': 'compact' }, { format: 'bytes' }, { format: 'json' });
