@@ -98,10 +98,16 @@ describe('exactly-once under faults (weir run processes)', { timeout: 400_000 },
     const pool = new WorkerPool(p, { env: { SLOW_MS: '1' } });
     pool.start('a');
     const feed = produceOverTime(await eventRecords(p.topic('in'), events), 16, 750);
-    await sleep(3_000);
+    // Each change of scale waits for the rebalance it causes, not for a time: on a loaded machine a
+    // joining process can take longer than any fixed pause (a CI run counted too few assignments).
+    const holds = (slot: string) => () =>
+      pool.processes.get(slot)!.logs.some((l) => l.msg === 'assigned' && Array.isArray(l.partitions) && l.partitions.length > 0);
+    await waitFor(holds('a'), { timeoutMs: 60_000, what: 'a holding partitions' });
     pool.start('b');
     pool.start('c');
-    await sleep(6_000);
+    await waitFor(() => holds('b')() && holds('c')(), { timeoutMs: 90_000, what: 'b and c holding partitions' }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${pool.dump()}`);
+    });
     await pool.kill('b', 'SIGTERM');
     await pool.kill('c', 'SIGTERM');
     await feed;
