@@ -12,7 +12,7 @@ export const DIAGNOSTIC_CODES = {
   'missing-module': 'a transform module file that does not exist',
   'missing-export': 'a transform module without the named export',
   'invalid-module': 'a transform module that does not load (syntax error, failing import, error at load) or whose export is not a function',
-  'outside-project': 'a transform path that leads outside the project root (`..`, absolute, or a symlink out)',
+  'outside-project': 'a transform path that leads outside the project root (`..` or absolute)',
   'invalid-expression': 'a filter/map/route expression that does not parse (JSONata)',
   'step-kind': 'a step that is not exactly one of transform, filter, map, route, sink',
   'duplicate-group': 'two steps share a consumer group',
