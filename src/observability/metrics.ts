@@ -1,13 +1,21 @@
 // Prometheus metrics of a weir process, declared once here. Names follow Prometheus conventions
-// (`_total` counters, base units in seconds and bytes) with the `weir_` prefix; `step` is on
-// every per-step series.
+// (`_total` counters, base units in seconds and bytes) with the `weir_` prefix; `pipeline` and
+// `step` are on every per-step series (steps of two pipelines may share a name).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();
 // Standard process_* and nodejs_* metrics, under their usual names so stock dashboards work.
 collectDefaultMetrics({ register: registry });
 
-const step = ['step'] as const;
+const step = ['pipeline', 'step'] as const;
+
+/** The labels of a step's series. */
+export interface StepLabels {
+  pipeline: string;
+  step: string;
+}
+
+export const stepLabels = (s: { pipeline: string; name: string }): StepLabels => ({ pipeline: s.pipeline, step: s.name });
 
 export const metrics = {
   recordsIn: new Counter({

@@ -2,7 +2,7 @@
 // or the DLQ, or (ordered retries) its move behind its key's head; plus the bookkeeping records of
 // keys entering or leaving the chain. Nothing here writes to Kafka.
 import type { Logger } from '../observability/logger.ts';
-import { metrics } from '../observability/metrics.ts';
+import { metrics, stepLabels, type StepLabels } from '../observability/metrics.ts';
 import { childTraceparent, traceContext } from '../observability/trace.ts';
 import type { InboundRecord, OutboundRecord } from '../kafka/types.ts';
 import { classify } from '../retry/classify.ts';
@@ -78,6 +78,7 @@ export class BatchProcessor {
   private readonly watchdog = new Watchdog();
   private readonly tierOf: Map<string, number>;
   private readonly hops: HopLog;
+  private readonly labels: StepLabels;
 
   constructor(
     private readonly step: PlannedStep,
@@ -92,6 +93,7 @@ export class BatchProcessor {
   ) {
     this.tierOf = new Map(step.retry.tiers.map((t, i) => [t.topic, i]));
     this.hops = new HopLog(step, log, clock);
+    this.labels = stepLabels(step);
   }
 
   /** Throws (without side effects) when the batch cannot be decoded now (registry unreachable). */
@@ -108,13 +110,13 @@ export class BatchProcessor {
     for (const list of out.byInput) for (let j = 0; j < list.length; j++) records.push(list[j]!);
     if (staging) for (const r of this.bookkeeping(staging)) records.push(r);
     const processMs = performance.now() - t0;
-    metrics.processSeconds.observe({ step: this.step.name }, processMs / 1000);
-    metrics.batchRecords.observe({ step: this.step.name }, batch.length);
+    metrics.processSeconds.observe(this.labels, processMs / 1000);
+    metrics.batchRecords.observe(this.labels, batch.length);
     return { records, outputs: out.outputs, timings: { processMs }, ...(staging ? { staging } : {}) };
   }
 
   private observe(batch: InboundRecord[], now: number): void {
-    const step = this.step.name;
+    const labels = this.labels;
     let fromTiers = 0;
     if (this.tierOf.size > 0) {
       for (const r of batch) {
@@ -124,12 +126,12 @@ export class BatchProcessor {
         const due = dueOf(r);
         // A follower waits for its key's head, not for a clock: its lateness would measure the head.
         if (due === undefined || headerText(r.headers, RETRY_HEADERS.follows) === '1') continue;
-        if (now < due) metrics.retryEarly.inc({ step, tier: String(tier) });
-        else metrics.retryLateness.observe({ step, tier: String(tier) }, (now - due) / 1000);
+        if (now < due) metrics.retryEarly.inc({ ...labels, tier: String(tier) });
+        else metrics.retryLateness.observe({ ...labels, tier: String(tier) }, (now - due) / 1000);
       }
     }
-    metrics.recordsIn.inc({ step, source: 'input' }, batch.length - fromTiers);
-    if (fromTiers) metrics.recordsIn.inc({ step, source: 'retry' }, fromTiers);
+    metrics.recordsIn.inc({ ...labels, source: 'input' }, batch.length - fromTiers);
+    if (fromTiers) metrics.recordsIn.inc({ ...labels, source: 'retry' }, fromTiers);
   }
 
   /** One input: processed (its outputs), or hopped to a tier or the DLQ, or following its key's head. */

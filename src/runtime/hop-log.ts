@@ -3,7 +3,7 @@
 // so a burst of failures cannot flood the log. A hop is logged when it is handed to the
 // transaction: should that abort, the redo logs it again.
 import type { Logger } from '../observability/logger.ts';
-import { metrics } from '../observability/metrics.ts';
+import { metrics, stepLabels, type StepLabels } from '../observability/metrics.ts';
 import type { Classified } from '../retry/classify.ts';
 import type { Envelope } from '../retry/envelope.ts';
 import type { Hop } from '../retry/hops.ts';
@@ -16,17 +16,19 @@ export class HopLog {
   private windowStart = -Infinity;
   private lines = 0;
   private notLogged = 0;
+  private readonly labels: StepLabels;
 
   constructor(
-    private readonly step: PlannedStep,
+    step: PlannedStep,
     private readonly log: Logger,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.labels = stepLabels(step);
+  }
 
   hopped(hop: Hop, envelope: Envelope, failure: Classified): void {
-    const { name } = this.step;
-    if (hop.target === 'tier') metrics.retryHops.inc({ step: name, tier: String(hop.tier), error_class: failure.errorClass });
-    else metrics.dlqRecords.inc({ step: name, error_class: failure.errorClass });
+    if (hop.target === 'tier') metrics.retryHops.inc({ ...this.labels, tier: String(hop.tier), error_class: failure.errorClass });
+    else metrics.dlqRecords.inc({ ...this.labels, error_class: failure.errorClass });
     const now = this.clock.now();
     if (now - this.windowStart >= 1_000) {
       this.windowStart = now;

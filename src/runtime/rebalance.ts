@@ -1,6 +1,6 @@
 // Completing assignments and revocations, between batches, with no transaction open. The retry
 // tiers' partition p follows input partition p: one owner holds a partition index everywhere.
-import { metrics } from '../observability/metrics.ts';
+import { metrics, stepLabels } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { KafkaClients, StepConsumer } from '../kafka/ports.ts';
 import type { TopicPartition } from '../kafka/types.ts';
@@ -57,7 +57,7 @@ export async function applyRebalances(ctx: RebalanceContext, consumer: StepConsu
       consumer.completeRevoke(all);
       log.info({ partitions: indexes, lost: event.lost }, 'revoked');
     }
-    metrics.assignedPartitions.set({ step: step.name }, consumer.assignment().filter((tp) => tp.topic === step.input).length);
+    metrics.assignedPartitions.set(stepLabels(step), consumer.assignment().filter((tp) => tp.topic === step.input).length);
   }
   return events.length > 0;
 }

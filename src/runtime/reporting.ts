@@ -1,6 +1,6 @@
 // Lag and retry-tier gauges, from the consumer's local view and an occasional end-offset query,
 // off the hot path: at most every 15 s (lag) and 5 s (tiers), between batches.
-import { metrics } from '../observability/metrics.ts';
+import { metrics, type StepLabels } from '../observability/metrics.ts';
 import type { KafkaClients, StepConsumer } from '../kafka/ports.ts';
 import type { Clock } from './clock.ts';
 import type { DuePartitions } from './due.ts';
@@ -11,7 +11,7 @@ export class Reporter {
   private lastTiers = -Infinity;
 
   constructor(
-    private readonly step: string,
+    private readonly labels: StepLabels,
     private readonly input: string,
     private readonly tierTopics: readonly string[],
     private readonly clients: KafkaClients,
@@ -47,7 +47,7 @@ export class Reporter {
         for (const e of ends) {
           const pos = positions.find((p) => p.partition === e.partition)?.offset ?? -1;
           if (pos >= 0)
-            metrics.consumerLag.set({ step: this.step, topic: e.topic, partition: String(e.partition) }, Math.max(0, e.offset - pos));
+            metrics.consumerLag.set({ ...this.labels, topic: e.topic, partition: String(e.partition) }, Math.max(0, e.offset - pos));
           this.stalls.observe(e.partition, e.offset, pos, this.committed.get(`${e.partition}`), now, this.lastError());
         }
       },
@@ -67,8 +67,8 @@ export class Reporter {
       byTopic.set(p.topic, t);
     }
     for (const [topic, t] of byTopic) {
-      metrics.retryTierDepth.set({ step: this.step, topic }, t.depth);
-      metrics.retryTierOldestSeconds.set({ step: this.step, topic }, t.oldest === undefined ? 0 : (now - t.oldest) / 1000);
+      metrics.retryTierDepth.set({ ...this.labels, topic }, t.depth);
+      metrics.retryTierOldestSeconds.set({ ...this.labels, topic }, t.oldest === undefined ? 0 : (now - t.oldest) / 1000);
     }
   }
 }

@@ -3,7 +3,7 @@
 // that aborts every time), a sink that refuses everything. A loop that still goes round hides this
 // from a liveness check; here it becomes an error log, a metric and a failing /readyz.
 import type { Logger } from '../observability/logger.ts';
-import { metrics } from '../observability/metrics.ts';
+import { metrics, type StepLabels } from '../observability/metrics.ts';
 
 export interface Stall {
   partition: number;
@@ -25,7 +25,7 @@ export class StallWatch {
   private readonly progress = new Map<number, Progress>();
 
   constructor(
-    private readonly step: string,
+    private readonly labels: StepLabels,
     private readonly topic: string,
     private readonly stallAfterMs: number,
     private readonly log: Logger,
@@ -47,7 +47,7 @@ export class StallWatch {
     }
     p.lag = lag;
     const stalled = lag > 0 && now - p.since >= this.stallAfterMs;
-    metrics.stalledPartitions.set({ step: this.step, topic: this.topic, partition: String(partition) }, stalled ? 1 : 0);
+    metrics.stalledPartitions.set({ ...this.labels, topic: this.topic, partition: String(partition) }, stalled ? 1 : 0);
     if (!stalled || p.stalled) return;
     p.stalled = true;
     this.log.error(
@@ -61,7 +61,7 @@ export class StallWatch {
     for (const partition of this.progress.keys()) {
       if (held.includes(partition)) continue;
       this.progress.delete(partition);
-      metrics.stalledPartitions.set({ step: this.step, topic: this.topic, partition: String(partition) }, 0);
+      metrics.stalledPartitions.set({ ...this.labels, topic: this.topic, partition: String(partition) }, 0);
     }
   }
 

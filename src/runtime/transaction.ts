@@ -2,7 +2,7 @@
 // (exactly-once), or produced then committed (at-least-once, for benchmarks and the fault suite's
 // self-check). The result is an outcome, never a rejection: what follows a failure is the
 // lifecycle table's decision, not this function's.
-import { metrics } from '../observability/metrics.ts';
+import { metrics, type StepLabels } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { StepConsumer, StepProducer } from '../kafka/ports.ts';
 import type { OutboundRecord, TopicPartitionOffset } from '../kafka/types.ts';
@@ -22,7 +22,7 @@ export type Outcome =
 export const COMMITTED: Outcome = { ok: true };
 
 export interface TransactionContext {
-  step: string;
+  labels: StepLabels;
   producer: StepProducer;
   consumer: StepConsumer;
   exactlyOnce: boolean;
@@ -58,8 +58,8 @@ export async function writeBatch(
     const t2 = performance.now();
     hooks.crashPoint?.('after-send-offsets');
     await producer.commitTransaction(tx.timeoutMs);
-    metrics.transactions.inc({ step: tx.step, outcome: 'committed' });
-    metrics.transactionSeconds.observe({ step: tx.step }, (performance.now() - t0) / 1000);
+    metrics.transactions.inc({ ...tx.labels, outcome: 'committed' });
+    metrics.transactionSeconds.observe(tx.labels, (performance.now() - t0) / 1000);
     if (tx.log.isLevelEnabled('debug')) {
       const phases = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, ms(v)]));
       tx.log.debug(
@@ -76,7 +76,7 @@ export async function writeBatch(
     }
     return COMMITTED;
   } catch (error) {
-    metrics.transactions.inc({ step: tx.step, outcome: 'aborted' });
+    metrics.transactions.inc({ ...tx.labels, outcome: 'aborted' });
     return { ok: false, error, open };
   }
 }

@@ -87,6 +87,10 @@ describe('metrics and health endpoints', { timeout: 120_000 }, () => {
     expect(value('weir_retry_hops_total', { error_class: 'RetryableError' })).toBe(2);
     expect(value('weir_dlq_records_total', { error_class: 'NonRetryableError' })).toBe(1);
     expect(value('weir_consumer_lag_records')).toBe(0);
+    // Every series of the step names its pipeline too: same-named steps of two pipelines stay apart.
+    const ofStep = [...families.values()].flatMap((f) => f.samples.filter((x) => x.labels.step === step));
+    expect(ofStep.length).toBeGreaterThan(0);
+    expect(ofStep.every((x) => x.labels.pipeline === p.plan.steps[0]!.pipeline)).toBe(true);
     for (const name of [
       'weir_batch_records',
       'weir_transaction_duration_seconds',

@@ -68,8 +68,9 @@ describe('retry tiers', () => {
       `retry lateness over ${lateness.length} attempts: p50 ${lateness[Math.floor(lateness.length / 2)]} ms, p99 ${lateness[Math.floor(lateness.length * 0.99)]} ms, max ${lateness.at(-1)} ms`,
     );
     const metricsText = await metricsRegistry.metrics();
-    expect(metricsText).toMatch(new RegExp(`weir_retry_lateness_seconds_count\\{step="step-${p.id}",tier="0"\\} ${flaky.length}`));
-    expect(metricsText).not.toMatch(new RegExp(`weir_retry_early_total\\{step="step-${p.id}"`));
+    const labels = `pipeline="${p.plan.steps[0]!.pipeline}",step="step-${p.id}"`;
+    expect(metricsText).toMatch(new RegExp(`weir_retry_lateness_seconds_count\\{${labels},tier="0"\\} ${flaky.length}`));
+    expect(metricsText).not.toMatch(new RegExp(`weir_retry_early_total\\{${labels}`));
   });
 
   it('permanent failures and exhausted retries land in the DLQ with their original bytes and bounded headers', async () => {

@@ -6,7 +6,7 @@
 // the sink commit redoes the batch, so a hop can be produced twice (at-least-once for hops); the
 // repeat carries the same origin and is absorbed where it lands (idempotent rows; the DLQ tools
 // count an origin once).
-import { metrics } from '../../observability/metrics.ts';
+import { metrics, stepLabels } from '../../observability/metrics.ts';
 import type { InboundRecord, OutboundRecord, TopicPartition, TopicPartitionOffset } from '../../kafka/types.ts';
 import type { RateLimiter } from '../../ratelimit/limiter.ts';
 import { classify } from '../../retry/classify.ts';
@@ -70,6 +70,7 @@ export function sinkStrategy(
     };
   };
   const hops = new HopLog(step, log, clock);
+  const labels = stepLabels(step);
   const hop = (w: Work, err: unknown, now: number): OutboundRecord => {
     const failure = classify(err, step.retry);
     const h = hopFor(step, w.raw, w.envelope, failure, now);
@@ -131,9 +132,9 @@ export function sinkStrategy(
       tx.hooks.crashPoint?.('after-db-commit');
       tx.consumer.commitAsync(offsets); // for lag tools only: the sink's offsets are the truth
       if (prepared) {
-        metrics.sinkRows.inc({ step: step.name, sink: sink.name }, good.length - sinkTx.rejected.size);
-        metrics.sinkSeconds.observe({ step: step.name, sink: sink.name }, (performance.now() - t0) / 1000);
-        metrics.recordsIn.inc({ step: step.name, source: 'input' }, prepared.batch.length);
+        metrics.sinkRows.inc({ ...labels, sink: sink.name }, good.length - sinkTx.rejected.size);
+        metrics.sinkSeconds.observe({ ...labels, sink: sink.name }, (performance.now() - t0) / 1000);
+        metrics.recordsIn.inc({ ...labels, source: 'input' }, prepared.batch.length);
       }
       return COMMITTED;
     },

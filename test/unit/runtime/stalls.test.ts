@@ -14,7 +14,7 @@ function watch(stallAfterMs = 60_000) {
       done();
     },
   });
-  return { lines, stalls: new StallWatch('st', 'in', stallAfterMs, pino({ level: 'info' }, sink)) };
+  return { lines, stalls: new StallWatch({ pipeline: 'p', step: 'st' }, 'in', stallAfterMs, pino({ level: 'info' }, sink)) };
 }
 
 async function gauge(partition: number): Promise<number | undefined> {
