@@ -15,6 +15,8 @@ import type { PlannedStep } from '../topology/plan.ts';
 
 /** Set in a thread process: `<step>/<n>`. */
 export const THREAD_ENV = 'WEIR_THREAD';
+/** Set for a thread whose instance id derives from one the operator gave: it joins as a static member. */
+export const STATIC_ENV = 'WEIR_STATIC_MEMBERSHIP';
 
 type Metrics = Array<MetricObjectWithValues<MetricValue<string>>>;
 
@@ -44,6 +46,8 @@ export interface ThreadOptions {
   /** The `weir run` arguments every thread shares (files, session timeout, delivery). */
   args: string[];
   instanceId: string;
+  /** The instance id was given, so the threads' ids are stable across restarts too. */
+  staticMembership: boolean;
   log: Logger;
 }
 
@@ -56,7 +60,7 @@ export function startThreads(steps: PlannedStep[], opts: ThreadOptions): ThreadG
     for (let index = 0; index < step.threads; index++) {
       const id = `${opts.instanceId}-${index}`;
       const proc = fork(process.argv[1]!, ['run', ...opts.args, '--step', step.name, '--instance-id', id, '--metrics-port', '0'], {
-        env: { ...process.env, [THREAD_ENV]: `${step.name}/${index}` },
+        env: { ...process.env, [THREAD_ENV]: `${step.name}/${index}`, [STATIC_ENV]: opts.staticMembership ? '1' : '0' },
         execArgv: process.execArgv,
         stdio: 'inherit',
       });

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../config/redact.ts';
 import type { Logger } from '../observability/logger.ts';
-import { metrics } from '../observability/metrics.ts';
+import { metrics, stepLabels } from '../observability/metrics.ts';
 import type { KafkaConnection } from '../kafka/client-config.ts';
 import { LocalBucket, RedisBucket } from '../ratelimit/bucket.ts';
 import { RateLimiter } from '../ratelimit/limiter.ts';
@@ -33,6 +33,8 @@ export interface RunOptions {
   databaseUrl?: string;
   redisUrl?: string;
   instanceId?: string;
+  /** The instance id is stable across restarts (the operator gave it): join as a static member. */
+  staticMembership?: boolean;
   sessionTimeoutMs?: number;
   delivery?: 'exactly-once' | 'at-least-once';
   postgresWrite?: WriteStrategy;
@@ -77,9 +79,9 @@ function limiterFor(step: PlannedStep, redis: Redis | undefined, log: Logger): R
     perSecond: rl.perSecond,
     burst: rl.burst,
     onRedisDown: rl.onRedisDown,
-    onWait: (ms) => void metrics.rateLimitWaitSeconds.inc({ step: step.name }, ms / 1000),
+    onWait: (ms) => void metrics.rateLimitWaitSeconds.inc(stepLabels(step), ms / 1000),
     onRedisError: (err) => {
-      metrics.rateLimitRedisErrors.inc({ step: step.name });
+      metrics.rateLimitRedisErrors.inc(stepLabels(step));
       if (Date.now() - lastLog > 5_000) {
         lastLog = Date.now();
         log.error(
@@ -187,6 +189,7 @@ export async function runSteps(opts: RunOptions): Promise<Running> {
         hooks,
         logger: opts.logger,
         instanceId,
+        ...(opts.staticMembership ? { staticMembership: true } : {}),
         topicLimits,
         ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
         ...(opts.delivery ? { delivery: opts.delivery } : {}),

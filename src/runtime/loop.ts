@@ -2,7 +2,7 @@
 // to the next one (lifecycle.ts has the table). Production runs it until `stopped` (worker.ts);
 // the test driver runs it until the worker is idle. What a step does with a batch is its strategy.
 import type { Logger } from '../observability/logger.ts';
-import { metrics } from '../observability/metrics.ts';
+import { metrics, stepLabels } from '../observability/metrics.ts';
 import type { KafkaClients, StepConsumer, StepProducer } from '../kafka/ports.ts';
 import type { InboundRecord, TopicPartition, TopicPartitionOffset } from '../kafka/types.ts';
 import type { KeyChains } from '../retry/ordered.ts';
@@ -28,6 +28,8 @@ export interface LoopDeps {
   log: Logger;
   /** Makes the transactional id: a stable id per replica lets a restart fence its predecessor at once. */
   instanceId: string;
+  /** The instance id was given (stable across restarts): join the group as a static member with it. */
+  staticMembership?: boolean;
   sessionTimeoutMs: number;
   exactlyOnce: boolean;
   due: DuePartitions;
@@ -80,9 +82,9 @@ export class WorkerLoop {
   constructor(private readonly deps: LoopDeps) {
     this.lifecycle = new Lifecycle((from, to, reason) => this.transitioned(from, to, reason));
     const stallAfterMs = deps.stallAfterMs ?? Math.max(60_000, 2 * deps.step.transactionTimeoutMs);
-    this.stalls = new StallWatch(deps.step.name, deps.step.input, stallAfterMs, deps.log);
+    this.stalls = new StallWatch(stepLabels(deps.step), deps.step.input, stallAfterMs, deps.log);
     this.reporter = new Reporter(
-      deps.step.name,
+      stepLabels(deps.step),
       deps.step.input,
       deps.step.retry.tiers.map((t) => t.topic),
       deps.clients,
@@ -167,6 +169,9 @@ export class WorkerLoop {
       groupId: step.group,
       isolation: 'read_committed',
       sessionTimeoutMs: this.deps.sessionTimeoutMs,
+      // Static membership (KIP-345): a restart with the same instance id takes its partitions back at
+      // once instead of waiting out the dead member's session.
+      ...(this.deps.staticMembership ? { groupInstanceId: this.deps.instanceId } : {}),
       logger: log,
       extra: { 'queued.max.messages.kbytes': 16_384 },
     });
@@ -264,7 +269,7 @@ export class WorkerLoop {
 
   private produce(): State {
     const tx: TransactionContext = {
-      step: this.deps.step.name,
+      labels: stepLabels(this.deps.step),
       producer: this.producer!,
       consumer: this.consumer!,
       exactlyOnce: this.deps.exactlyOnce,
@@ -374,7 +379,7 @@ export class WorkerLoop {
     this.producer = undefined;
     await consumer?.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
-    metrics.assignedPartitions.set({ step: this.deps.step.name }, 0);
+    metrics.assignedPartitions.set(stepLabels(this.deps.step), 0);
   }
 
   private transitioned(from: State, to: State, reason?: Error): void {
@@ -393,7 +398,7 @@ export class WorkerLoop {
         from === 'rebalancing' ? 'cannot claim the partitions in the sink; rejoining' : 'sink write failed; redoing the batch',
       );
     else if (to === 'rejoining' && kindOf(reason) === 'fenced') {
-      metrics.fenced.inc({ step: step.name });
+      metrics.fenced.inc(stepLabels(step));
       log.warn(fields, 'fenced: another instance owns our partitions or transactional id; rejoining as a new member');
     } else if (to === 'rejoining') log.warn(fields, 'the clients failed; rejoining as a new member');
     else if (to === 'rewinding' && from === 'processing') log.warn(fields, 'cannot process the batch now; retrying it');

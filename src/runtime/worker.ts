@@ -21,6 +21,7 @@ import { produceStrategy } from './strategies/produce.ts';
 import { sinkStrategy } from './strategies/sink.ts';
 import type { BatchStrategy } from './strategy.ts';
 import { SizeLimits } from './size-limits.ts';
+import { stepLabels } from '../observability/metrics.ts';
 
 export interface WorkerDeps {
   plan: Plan;
@@ -32,6 +33,8 @@ export interface WorkerDeps {
   /** Makes the transactional id: a stable id per replica lets a restart fence its predecessor at once. */
   instanceId: string;
   sessionTimeoutMs?: number;
+  /** The instance id is stable across restarts (given by the operator): static group membership. */
+  staticMembership?: boolean;
   /** `max.message.bytes` of the topics the step writes, where known (read at start). */
   topicLimits?: ReadonlyMap<string, number>;
   /** An input partition with lag and no commit for this long is stalled (default: max(60 s, 2 × the transaction timeout)). */
@@ -75,7 +78,7 @@ export class Worker {
     else {
       const processor = deps.processor ?? (await loadProcessor(step, deps.root));
       strategy = produceStrategy(
-        step.name,
+        stepLabels(step),
         new BatchProcessor(step, io, processor, log, clock, chains, deps.limiter, sizes),
       ) as BatchStrategy;
     }
@@ -91,6 +94,7 @@ export class Worker {
       log,
       instanceId: deps.instanceId,
       sessionTimeoutMs: deps.sessionTimeoutMs ?? 45_000,
+      ...(deps.staticMembership ? { staticMembership: true } : {}),
       ...(deps.stallAfterMs ? { stallAfterMs: deps.stallAfterMs } : {}),
       exactlyOnce: deps.delivery !== 'at-least-once',
       due,

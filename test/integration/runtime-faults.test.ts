@@ -5,7 +5,7 @@
 // scenario with the offsets broken and must see duplicates.
 import { describe, expect, it } from 'vitest';
 import { CLEAN, decodeEvents, eventRecords, makeEvents, verifyOutput, type Verdict } from '../helpers/events.ts';
-import { produceOverTime, readAll, waitForGroupCaughtUp } from '../helpers/kafka.ts';
+import { produceAll, produceOverTime, readAll, waitForGroupCaughtUp } from '../helpers/kafka.ts';
 import { createPipeline, transformTopology, type TestPipeline } from '../helpers/pipeline.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { seededRandom, WorkerPool } from '../helpers/workers.ts';
@@ -198,5 +198,37 @@ describe('exactly-once under faults (weir run processes)', { timeout: 400_000 },
       const verdict = await crashOnce({ WEIR_TEST_BREAK: 'offset-off-by-one' }, [], 'all-ids-out');
       expect(verdict.duplicates.length).toBeGreaterThan(0);
     });
+  });
+});
+
+describe('fast takeover with a stable instance id (static membership)', { timeout: 200_000 }, () => {
+  it('a SIGKILLed worker restarted with the same --instance-id commits again in seconds, not after the 45 s session timeout', async () => {
+    const p = await createPipeline(topology);
+    const pool = new WorkerPool(p, { env: { SLOW_MS: '0' }, sessionTimeout: '45s' });
+    const holds = (w: { logs: Array<Record<string, unknown>> }) =>
+      w.logs.some((l) => l.msg === 'assigned' && Array.isArray(l.partitions) && l.partitions.length > 0);
+    const first = pool.start('a');
+    await waitFor(() => holds(first), { timeoutMs: 90_000, what: 'a holding partitions' });
+    const events = makeEvents(180, 9);
+    const before = events.slice(0, 90);
+    await produceAll(await eventRecords(p.topic('in'), before));
+    await waitFor(async () => (await readAll(p.topic('out'))).length >= before.length, { timeoutMs: 60_000, what: 'the first outputs' });
+    await pool.kill('a');
+    const second = pool.start('a');
+    await waitFor(() => second.logs.some((l) => l.msg === 'started'), { timeoutMs: 60_000, what: 'the restarted worker started' });
+    const startedAt = Date.now();
+    const after = events.slice(90);
+    await produceAll(await eventRecords(p.topic('in'), after));
+    await waitFor(async () => (await readAll(p.topic('out'))).length >= before.length + after.length, {
+      timeoutMs: 90_000,
+      intervalMs: 200,
+      what: 'outputs of the records produced after the restart',
+    });
+    const takeoverMs = Date.now() - startedAt;
+    console.log(`restart with the same instance id: first commit ${takeoverMs} ms after "started" (session timeout 45 s)`);
+    // Without static membership the group waits out the dead member's session (45 s) first.
+    expect(takeoverMs).toBeLessThan(20_000);
+    expect(verifyOutput(await decodeEvents(await readAll(p.topic('out'))), events)).toEqual(CLEAN);
+    expect(await pool.stopAll()).toEqual([0]);
   });
 });

@@ -1,7 +1,7 @@
 // `weir run`: start the workers of a topology's steps in this process.
 import { databaseUrl, kafka, redisUrl, registry } from '../connections.ts';
 import { rootLogger } from '../../observability/logger.ts';
-import { serveSupervisor, startThreads, THREAD_ENV } from '../threads.ts';
+import { serveSupervisor, startThreads, STATIC_ENV, THREAD_ENV } from '../threads.ts';
 import { defaultInstanceId, runSteps, selectSteps } from '../workers.ts';
 import { serveEndpoints } from '../../observability/server.ts';
 import { parseDuration } from '../../topology/spec/index.ts';
@@ -71,6 +71,10 @@ export const runCommand: Command = {
     const chosen = selectSteps(plan, args.options.step as string[] | undefined);
     // In a thread process every step runs here; in `weir run`, steps with threads run in their own.
     const inThread = process.env[THREAD_ENV] !== undefined;
+    // Static group membership only with an id that survives a restart: one the operator gave.
+    const staticMembership = inThread
+      ? process.env[STATIC_ENV] === '1'
+      : Boolean(args.options['instance-id']) || Boolean(process.env.WEIR_INSTANCE_ID);
     const threaded = inThread ? [] : chosen.filter((s) => s.threads > 1);
     const local = chosen.filter((s) => !threaded.includes(s));
     const running = await runSteps({
@@ -83,6 +87,7 @@ export const runCommand: Command = {
       ...(dbUrl ? { databaseUrl: dbUrl } : {}),
       ...(rUrl ? { redisUrl: rUrl } : {}),
       instanceId,
+      staticMembership,
       sessionTimeoutMs,
       delivery: args.options.delivery as 'exactly-once' | 'at-least-once',
     });
@@ -96,6 +101,7 @@ export const runCommand: Command = {
             String(args.options.delivery),
           ],
           instanceId,
+          staticMembership,
           log: logger,
         })
       : undefined;
