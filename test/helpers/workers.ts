@@ -100,10 +100,21 @@ export class WorkerPool {
   }
 
   /** Graceful stop of everything still running; returns the exit codes. */
-  async stopAll(): Promise<Array<number | null>> {
+  async stopAll(boundMs = 90_000): Promise<Array<number | null>> {
     const running = [...this.processes.values()].filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
     for (const w of running) w.proc.kill('SIGTERM');
-    return Promise.all(running.map((w) => w.exited));
+    // weir run exits by itself within 30 s of SIGTERM; one that does not is a failure to report, not
+    // a suite that hangs: SIGKILL it (its exit code is then null) and say which and what it last did.
+    const bound = setTimeout(() => {
+      const stuck = running.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
+      process.stderr.write(`${stuck.length} process(es) still running ${boundMs} ms after SIGTERM: SIGKILL\n${this.dump(30)}\n`);
+      for (const w of stuck) w.proc.kill('SIGKILL');
+    }, boundMs);
+    try {
+      return await Promise.all(running.map((w) => w.exited));
+    } finally {
+      clearTimeout(bound);
+    }
   }
 
   /** The last log lines of each process, for a failing test's output. */

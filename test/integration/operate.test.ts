@@ -86,6 +86,9 @@ describe('operating a pipeline', { timeout: 180_000 }, () => {
     );
     expect(lag.input.reduce((n, x) => n + x.lag, 0)).toBe(0);
     expect(lag.dlq.depth).toBe(0);
+    // Each partition names the member holding it, as kafka-consumer-groups --describe does.
+    expect(lag.input.every((x) => x.consumerId !== null && x.host !== null && x.clientId !== null)).toBe(true);
+    expect(lag.tiers.every((t) => t.depth === 0)).toBe(true);
     // The naive figure, high watermark − (last record + 1), stays above 0: commit markers take offsets.
     const { readAll } = await import('../helpers/kafka.ts');
     const admin = KafkaAdmin.create(kafkaConnection());
@@ -103,7 +106,9 @@ describe('operating a pipeline', { timeout: 180_000 }, () => {
     running = undefined;
     const replayed = await cli('replay', p.file, '--step', step.name, '--to-earliest', '--execute');
     expect(replayed.code).toBe(0);
-    expect((await stepLag(step, kafkaConnection())).input.map((x) => x.committed)).toEqual([0, 0, 0]);
+    const after = await stepLag(step, kafkaConnection());
+    expect(after.input.map((x) => x.committed)).toEqual([0, 0, 0]);
+    expect(after.input.every((x) => x.consumerId === null)).toBe(true); // nobody holds them now
   });
 
   it('replay is refused while the group has active members, naming them', async () => {

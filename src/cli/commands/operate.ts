@@ -150,7 +150,11 @@ function renderLag(lags: StepLag[]): string[] {
   for (const l of lags) {
     const total = l.input.reduce((n, p) => n + p.lag, 0);
     lines.push(`${l.step} (group ${l.group}): lag ${total}`);
-    for (const p of l.input) lines.push(`  ${p.topic}/${p.partition}  committed ${p.committed ?? '-'}  end ${p.end}  lag ${p.lag}`);
+    for (const p of l.input) {
+      // As kafka-consumer-groups --describe: the member holding the partition, or '-' when none does.
+      const member = p.consumerId ? `  consumer ${p.consumerId}  host ${p.host ?? '-'}  client ${p.clientId ?? '-'}` : '  consumer -';
+      lines.push(`  ${p.topic}/${p.partition}  committed ${p.committed ?? '-'}  end ${p.end}  lag ${p.lag}${member}`);
+    }
     for (const t of l.tiers) lines.push(`  retry ${t.topic}: ${t.depth} waiting${t.depth ? `, oldest ${age(t.oldestAgeMs)}` : ''}`);
     lines.push(`  dlq ${l.dlq.topic}: ${l.dlq.depth}${l.dlq.depth ? `, oldest ${age(l.dlq.oldestAgeMs)}` : ''}`);
   }
