@@ -340,7 +340,12 @@ export class WorkerLoop {
     const same = (a: TopicPartition) => (b: TopicPartition) => a.partition === b.partition && a.topic === b.topic;
     const partitions = [...first];
     for (const o of doubt.offsets) if (!partitions.some(same(o))) partitions.push(o);
-    const stored = (await this.deps.strategy.storedPositions(partitions, this.consumer!)).filter((s) => s.offset >= 0);
+    // Whatever keeps the stored positions from us (a coordinator still loading, a database still
+    // down), rejoining is safe: fresh clients start from the stored positions themselves.
+    const all = await this.deps.strategy.storedPositions(partitions, this.consumer!).catch((err: unknown) => {
+      throw kindOf(err) === 'fenced' ? err : new TransientFailure(err);
+    });
+    const stored = all.filter((s) => s.offset >= 0);
     this.doubt = undefined;
     const tookEffect = doubt.offsets.length > 0 && doubt.offsets.every((o) => stored.find(same(o))?.offset === o.offset);
     this.deps.log.warn(

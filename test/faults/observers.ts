@@ -4,6 +4,7 @@
 import pg from 'pg';
 import type { KafkaConnection } from '../../src/kafka/client-config.ts';
 import { KafkaConsumer } from '../../src/kafka/consumer.ts';
+import { KafkaAdmin } from '../../src/kafka/admin.ts';
 import { KafkaProducer } from '../../src/kafka/producer.ts';
 import type { OutboundRecord, TopicPartition } from '../../src/kafka/types.ts';
 
@@ -34,9 +35,27 @@ export async function feed(
       } catch (err) {
         if (!/timed out|timeout/i.test((err as Error).message)) throw err;
       }
+      // After a broker kill an idempotent producer can keep waiting for acknowledgements of records
+      // the log already holds (seen: every record in the topic, the feed still flushing after 10
+      // min). The log is what counts: once it holds them all, the feed is done.
+      if ((await recordsInLog(conn, records)) >= records.length) return;
     }
   } finally {
     await producer.disconnect();
+  }
+}
+
+/** Records the log holds on the partitions `records` went to (end offsets; the topics are fresh and the feed their only writer). */
+async function recordsInLog(conn: KafkaConnection, records: OutboundRecord[]): Promise<number> {
+  const admin = KafkaAdmin.create(conn);
+  try {
+    const topics = [...new Set(records.map((r) => r.topic))];
+    const ends = await admin.offsets(await admin.partitionsOf(topics), 'latest', 'read_uncommitted');
+    return ends.reduce((n, e) => n + e.offset, 0);
+  } catch {
+    return 0; // the broker is not back yet: keep flushing
+  } finally {
+    admin.disconnect();
   }
 }
 

@@ -86,6 +86,7 @@ export class FakeSink implements TransactionalSink {
   readonly failCommit: Error[] = [];
   /** Commits that take effect and then fail (their answer lost). */
   readonly loseCommitAnswer: Error[] = [];
+  readonly failPositions: Error[] = [];
   begun = 0;
   rolledBack = 0;
 
@@ -96,10 +97,12 @@ export class FakeSink implements TransactionalSink {
   async claim(partitions: TopicPartition[]): Promise<Claim[]> {
     const failure = this.failClaim.shift();
     if (failure) throw failure;
-    return this.positions(partitions);
+    return partitions.map((tp) => ({ ...tp, next: this.offsets.get(`${tp.topic}/${tp.partition}`) ?? null }));
   }
 
   async positions(partitions: TopicPartition[]): Promise<Claim[]> {
+    const failure = this.failPositions.shift();
+    if (failure) throw failure;
     return partitions.map((tp) => ({ ...tp, next: this.offsets.get(`${tp.topic}/${tp.partition}`) ?? null }));
   }
 

@@ -88,6 +88,18 @@ describe('worker loop: transaction failures', () => {
     expect(h.cluster.pendingFaults()).toEqual({});
   });
 
+  it('the committed offsets cannot be read after a lost answer (any error): it rejoins, never stops, outputs once', async () => {
+    const h = await setup({ records: 3 });
+    h.input(range(3));
+    h.cluster.failAfterCommit('indefinite', 'Local: Timed out');
+    h.cluster.failNext('committed', 'fatal', 'Broker: The coordinator is loading');
+    await h.idle();
+    expect(h.transitions.slice(6, 10)).toEqual(['settling→replacing', 'replacing→rewinding', 'rewinding→rejoining', 'rejoining→starting']);
+    expect(h.loop.failure).toBeUndefined();
+    expect(h.outputs()).toEqual(range(3));
+    expect(h.committed()).toBe(3);
+  });
+
   it.each(['transaction.sendOffsets', 'transaction.commit'])(
     'fenced on %s: settling → rejoining → starting with new clients, outputs once',
     async (op) => {

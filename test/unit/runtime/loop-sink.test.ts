@@ -85,6 +85,24 @@ describe('worker loop: sink strategy', () => {
     expect(sink.loseCommitAnswer).toEqual([]);
   });
 
+  it('the stored positions cannot be read after a lost answer: it rejoins (not stops) and starts from them, rows once', async () => {
+    const { h, sink, rows } = await sinkSetup();
+    h.input(range(3));
+    sink.loseCommitAnswer.push(new Error('Connection terminated unexpectedly'));
+    sink.failPositions.push(new Error('the database system is starting up'));
+    await h.idle();
+    expect(h.transitions.slice(5, 10)).toEqual([
+      'settling→aborting',
+      'aborting→rewinding',
+      'rewinding→rejoining',
+      'rejoining→starting',
+      'starting→rebalancing',
+    ]);
+    expect(h.loop.failure).toBeUndefined();
+    expect(sink.begun).toBe(1);
+    expect(rows()).toEqual(range(3));
+  });
+
   it('SinkFenced: settling → rejoining → starting, new clients, rows once', async () => {
     const { h, sink, rows } = await sinkSetup();
     h.input(range(3));
