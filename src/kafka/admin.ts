@@ -36,6 +36,8 @@ function promised<T>(operation: string, fn: (cb: (err: unknown, result: T) => vo
 }
 
 export class KafkaAdmin {
+  private inFlight = 0;
+  private disconnectWhenIdle = false;
   /** Rejected when the cluster refuses our credentials: calls fail with that, not a timeout. */
   private readonly authFailure: Promise<never>;
   private failed = false;
@@ -78,7 +80,15 @@ export class KafkaAdmin {
   }
 
   private call<T>(operation: string, fn: (cb: (err: unknown, result: T) => void) => void): Promise<T> {
-    return Promise.race([promised(operation, fn), this.authFailure]).catch((err: unknown) => {
+    const request = promised(operation, fn);
+    this.inFlight++;
+    const settled = () => {
+      if (--this.inFlight > 0 || !this.disconnectWhenIdle) return;
+      this.disconnectWhenIdle = false;
+      this.client.disconnect();
+    };
+    request.then(settled, settled);
+    return Promise.race([request, this.authFailure]).catch((err: unknown) => {
       // librdkafka says "Broker transport failure" or "Timed out" without saying where it looked.
       if (err instanceof KafkaError && UNREACHABLE.has(err.code ?? 0))
         throw new KafkaError(
@@ -252,9 +262,16 @@ export class KafkaAdmin {
     await this.call('admin.deleteGroups', (cb) => this.client.deleteGroups(groupIds, { timeout: this.timeoutMs }, cb));
   }
 
+  /**
+   * The native disconnect runs on the main thread and blocks until the client's requests end: with
+   * one in flight (a lag report fired and forgotten, a broker just restarted) it stalled a stopping
+   * `weir run` past its grace period. So it waits until the last request has settled (each has
+   * its timeout). After an authentication failure it is skipped: the abandoned request would hold
+   * it until it times out, and the useless client goes with the process.
+   */
   disconnect(): void {
-    // After an authentication failure the native disconnect would block until the abandoned
-    // request times out; the client is useless anyway and goes with the process.
-    if (!this.failed) this.client.disconnect();
+    if (this.failed) return;
+    if (this.inFlight === 0) this.client.disconnect();
+    else this.disconnectWhenIdle = true;
   }
 }

@@ -83,6 +83,8 @@ export class KafkaConsumer implements StepConsumer {
   private readonly pendingEvents: RebalanceEvent[] = [];
   /** Once closing, rebalances complete immediately (nobody is left to complete them), and may fail. */
   private closing = false;
+  /** The group answered at least once (a rebalance callback came): the member has joined. */
+  private joined = false;
   private readonly eofListeners = new Set<(tp: TopicPartitionOffset) => void>();
   private subscription: string[] = [];
 
@@ -129,6 +131,7 @@ export class KafkaConsumer implements StepConsumer {
   private onRebalance(err: { code: number }, assignment: RdKafka.TopicPartition[]): void {
     const partitions = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
     const kind = err.code === KAFKA_CODES.assignPartitions ? 'assign' : 'revoke';
+    this.joined = true;
     const lost = kind === 'revoke' && cooperative(this.native).assignmentLost();
     const event: RebalanceEvent = { kind, partitions, lost };
     if (this.closing) {
@@ -285,6 +288,11 @@ export class KafkaConsumer implements StepConsumer {
       if (e.kind === 'revoke') this.completeRevoke(e.partitions);
     }
     if (!this.native.isConnected()) return;
+    // A member still joining has nothing to commit or hand over, and librdkafka's close can then
+    // wait forever on the libuv thread pool — where it blocks even process.exit(), which joins
+    // those threads (seen: a worker SIGTERMed while a step was joining never exited). Its session
+    // simply ends.
+    if (!this.joined && this.opts.manualRebalance) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       this.native.disconnect(() => {

@@ -147,11 +147,18 @@ export class FaultRun {
       await this.pool.kill(slot).catch(() => undefined);
       this.pool.start(slot);
     }
-    // Running, not just spawned: a process stopped while it still starts dies of the SIGTERM.
-    await waitFor(() => this.opts.slots.every((slot) => this.pool.processes.get(slot)!.logs.some((l) => l.msg === 'assigned')), {
-      timeoutMs: 60_000,
+    // Running, not just spawned, and every step of each joined (its first assignment, possibly
+    // empty): the checks stop the workers next, and a stop while a step still joins is a
+    // different scenario (a close during a rebalance) from the one under test.
+    const steps = this.plan.steps.map((s) => s.name);
+    const joined = (slot: string) => {
+      const logs = this.pool.processes.get(slot)!.logs;
+      return steps.every((step) => logs.some((l) => l.msg === 'assigned' && l.step === step));
+    };
+    await waitFor(() => this.opts.slots.every(joined), {
+      timeoutMs: 90_000,
       intervalMs: 200,
-      what: 'the restarted workers to join their groups',
+      what: 'every step of the restarted workers to join its group',
     });
     const { delivered } = this.workload;
     await waitFor(

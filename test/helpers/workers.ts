@@ -1,7 +1,7 @@
 // `weir run` processes for fault tests: started per slot (a stable --instance-id), killed for real,
 // restarted, and stopped gracefully at the end. Their pino logs are kept for assertions.
 import { fileURLToPath } from 'node:url';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterEach } from 'vitest';
 import type { TestPipeline } from './pipeline.ts';
 import { services } from './services.ts';
@@ -108,7 +108,19 @@ export class WorkerPool {
     const bound = setTimeout(() => {
       const stuck = running.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
       process.stderr.write(`${stuck.length} process(es) still running ${boundMs} ms after SIGTERM: SIGKILL\n${this.dump(30)}\n`);
-      for (const w of stuck) w.proc.kill('SIGKILL');
+      for (const w of stuck) {
+        // Where its threads wait (when gdb is installed): a stop stuck in native code shows there.
+        const gdb = spawnSync(
+          'gdb',
+          ['-p', String(w.proc.pid), '-batch', '-ex', 'thread 1', '-ex', 'bt 30', '-ex', 'thread apply all bt 8'],
+          {
+            encoding: 'utf8',
+            timeout: 30_000,
+          },
+        );
+        if (gdb.stdout) process.stderr.write(`native stacks of slot ${w.slot} (pid ${w.proc.pid}):\n${gdb.stdout.slice(0, 40_000)}\n`);
+        w.proc.kill('SIGKILL');
+      }
     }, boundMs);
     try {
       return await Promise.all(running.map((w) => w.exited));
