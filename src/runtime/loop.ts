@@ -9,6 +9,7 @@ import type { KeyChains } from '../retry/ordered.ts';
 import type { PlannedStep } from '../topology/plan.ts';
 import type { Clock } from './clock.ts';
 import { collectBatch } from './collect.ts';
+import { settleDoubt, type Doubt } from './doubt.ts';
 import type { DuePartitions } from './due.ts';
 import type { WorkerHooks } from './hooks.ts';
 import { kindOf, Lifecycle, type State } from './lifecycle.ts';
@@ -72,7 +73,7 @@ export class WorkerLoop {
   private failed: TopicPartitionOffset[] = [];
   private openTransaction = false;
   /** A failed write that may have taken effect (its commit's answer was lost): settled by the stored positions. */
-  private doubt: { offsets: TopicPartitionOffset[]; prepared: unknown } | undefined;
+  private doubt: Doubt | undefined;
   private backoffMs = 0;
   /** Input partition → next offset last committed (for the idle commit of positions). */
   private readonly committed = new Map<string, number>();
@@ -320,7 +321,7 @@ export class WorkerLoop {
     let first: TopicPartitionOffset[] = [];
     for (const f of this.failed) if (!first.some((x) => x.partition === f.partition && x.topic === f.topic)) first.push(f);
     this.failed = [];
-    if (this.doubt) first = await this.settleDoubt(this.doubt, first);
+    if (this.doubt) first = await this.resolveDoubt(this.doubt, first);
     for (const tpo of first) {
       if (!assigned.some((a) => a.topic === tpo.topic && a.partition === tpo.partition)) continue;
       await consumer.seek(tpo).catch((err: unknown) => this.deps.log.warn({ err }, 'seek failed'));
@@ -330,24 +331,10 @@ export class WorkerLoop {
     return 'collecting';
   }
 
-  /**
-   * A write whose outcome is unknown: the stored positions (the group's, fetched stable once the old
-   * epoch is fenced, or the sink's) say whether it took effect. If they equal its next offsets it
-   * did: it counts as committed. Either way every failed partition resumes at its stored position,
-   * never before it — redoing a batch that took effect would apply it twice.
-   */
-  private async settleDoubt(doubt: NonNullable<typeof this.doubt>, first: TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {
-    const same = (a: TopicPartition) => (b: TopicPartition) => a.partition === b.partition && a.topic === b.topic;
-    const partitions = [...first];
-    for (const o of doubt.offsets) if (!partitions.some(same(o))) partitions.push(o);
-    // Whatever keeps the stored positions from us (a coordinator still loading, a database still
-    // down), rejoining is safe: fresh clients start from the stored positions themselves.
-    const all = await this.deps.strategy.storedPositions(partitions, this.consumer!).catch((err: unknown) => {
-      throw kindOf(err) === 'fenced' ? err : new TransientFailure(err);
-    });
-    const stored = all.filter((s) => s.offset >= 0);
+  /** A write whose outcome is unknown: resume where the stored positions say (doubt.ts). */
+  private async resolveDoubt(doubt: Doubt, first: TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {
+    const { tookEffect, stored, resumeAt } = await settleDoubt(doubt, first, this.deps.strategy, this.consumer!);
     this.doubt = undefined;
-    const tookEffect = doubt.offsets.length > 0 && doubt.offsets.every((o) => stored.find(same(o))?.offset === o.offset);
     this.deps.log.warn(
       { stored, batch: doubt.offsets, tookEffect },
       tookEffect ? 'the write whose answer was lost took effect; resuming after it' : 'the write whose answer was lost did not take effect',
@@ -356,7 +343,7 @@ export class WorkerLoop {
       this.deps.strategy.committed(doubt.prepared);
       for (const o of doubt.offsets) if (o.topic === this.deps.step.input) this.committed.set(`${o.partition}`, o.offset);
     }
-    return first.map((f) => stored.find(same(f)) ?? f);
+    return resumeAt;
   }
 
   private async rejoin(): Promise<State> {

@@ -45,6 +45,13 @@ async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[]
   }
 }
 
+/** A trigger logging every application of a row of t_<id>; a rolled-back transaction rolls its log rows back too. */
+const applicationLog = (id: string) => [
+  `CREATE TABLE applied_${id} (event_id text NOT NULL)`,
+  `CREATE FUNCTION log_${id}() RETURNS trigger AS $$ BEGIN INSERT INTO applied_${id} VALUES (NEW.event_id); RETURN NEW; END $$ LANGUAGE plpgsql`,
+  `CREATE TRIGGER applied AFTER INSERT OR UPDATE ON t_${id} FOR EACH ROW EXECUTE FUNCTION log_${id}()`,
+];
+
 /** Per key, the last event (highest seq): what an upsert table must end up holding. */
 const finalState = (events: Event[]) =>
   [...new Map(events.map((e) => [e.key, e])).values()]
@@ -172,11 +179,7 @@ describe('postgres sink: a connection cut at the worst moments', { timeout: 120_
   it.each(['cut-start', 'lose-answer', 'late-commit'] as const)('%s: every row applied once, offsets at the end', async (fault) => {
     // Keyed by event, a plain upsert and a trigger logging every application (as under faults).
     const p = await createPipeline(sinkTopology({ partitions: 1, keyBy: 'id', batch: '{ records: 50, time: 100ms }' }));
-    await createSinkTables(p, [
-      `CREATE TABLE applied_${p.id} (event_id text NOT NULL)`,
-      `CREATE FUNCTION log_${p.id}() RETURNS trigger AS $$ BEGIN INSERT INTO applied_${p.id} VALUES (NEW.event_id); RETURN NEW; END $$ LANGUAGE plpgsql`,
-      `CREATE TRIGGER applied AFTER INSERT OR UPDATE ON t_${p.id} FOR EACH ROW EXECUTE FUNCTION log_${p.id}()`,
-    ]);
+    await createSinkTables(p, applicationLog(p.id));
     const events = makeEvents(300, 300);
     await produceAll(await eventRecords(p.topic('in'), events));
     const { PgProxy } = await import('../helpers/pg-proxy.ts');
@@ -213,11 +216,7 @@ describe('postgres sink under faults', { timeout: 400_000 }, () => {
     // applied twice would update its rows again. A trigger logs every application; a rolled-back
     // transaction rolls its log rows back too.
     const p = await createPipeline(sinkTopology({ partitions: 4, keyBy: 'id', batch: '{ records: 500, time: 100ms }' }));
-    await createSinkTables(p, [
-      `CREATE TABLE applied_${p.id} (event_id text NOT NULL)`,
-      `CREATE FUNCTION log_${p.id}() RETURNS trigger AS $$ BEGIN INSERT INTO applied_${p.id} VALUES (NEW.event_id); RETURN NEW; END $$ LANGUAGE plpgsql`,
-      `CREATE TRIGGER applied AFTER INSERT OR UPDATE ON t_${p.id} FOR EACH ROW EXECUTE FUNCTION log_${p.id}()`,
-    ]);
+    await createSinkTables(p, applicationLog(p.id));
     const events = makeEvents(50_000, 500);
     const pool = new WorkerPool(p);
     pool.start('a');

@@ -16,21 +16,25 @@ export interface Claim extends TopicPartition {
   generation: number;
 }
 
+type OffsetRow = { topic: string; partition: number; next_offset: string | null; generation: string };
+
+const claimOf = (r: OffsetRow): Claim => ({
+  topic: r.topic,
+  partition: r.partition,
+  next: r.next_offset === null ? null : Number(r.next_offset),
+  generation: Number(r.generation),
+});
+
 export async function claimPartitions(client: pg.ClientBase, group: string, partitions: TopicPartition[]): Promise<Claim[]> {
   if (partitions.length === 0) return [];
-  const { rows } = await client.query<{ topic: string; partition: number; next_offset: string | null; generation: string }>(
+  const { rows } = await client.query<OffsetRow>(
     `INSERT INTO ${OFFSETS_TABLE} (consumer_group, topic, partition, next_offset, generation)
      SELECT $1, t, p, NULL, 1 FROM unnest($2::text[], $3::int[]) AS u(t, p)
      ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET generation = ${OFFSETS_TABLE}.generation + 1, updated_at = now()
      RETURNING topic, partition, next_offset, generation`,
     [group, partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
   );
-  return rows.map((r) => ({
-    topic: r.topic,
-    partition: r.partition,
-    next: r.next_offset === null ? null : Number(r.next_offset),
-    generation: Number(r.generation),
-  }));
+  return rows.map(claimOf);
 }
 
 /**
@@ -72,22 +76,17 @@ export async function storeOffsets(
 
 /** Where partitions stand, without claiming them. */
 export async function readPositions(client: pg.ClientBase, group: string, partitions: TopicPartition[]): Promise<Claim[]> {
-  const { rows } = await client.query<{ topic: string; partition: number; next_offset: string | null; generation: string }>(
+  const { rows } = await client.query<OffsetRow>(
     `SELECT o.topic, o.partition, o.next_offset, o.generation FROM ${OFFSETS_TABLE} o
      JOIN unnest($2::text[], $3::int[]) AS u(t, p) ON o.topic = u.t AND o.partition = u.p
      WHERE o.consumer_group = $1`,
     [group, partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
   );
-  return rows.map((r) => ({
-    topic: r.topic,
-    partition: r.partition,
-    next: r.next_offset === null ? null : Number(r.next_offset),
-    generation: Number(r.generation),
-  }));
+  return rows.map(claimOf);
 }
 
 export async function readOffsets(client: pg.ClientBase, group: string): Promise<Array<TopicPartitionOffset & { generation: number }>> {
-  const { rows } = await client.query<{ topic: string; partition: number; next_offset: string | null; generation: string }>(
+  const { rows } = await client.query<OffsetRow>(
     `SELECT topic, partition, next_offset, generation FROM ${OFFSETS_TABLE} WHERE consumer_group = $1 ORDER BY topic, partition`,
     [group],
   );
