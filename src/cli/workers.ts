@@ -36,6 +36,10 @@ export interface RunOptions {
   /** The instance id is stable across restarts (the operator gave it): join as a static member. */
   staticMembership?: boolean;
   sessionTimeoutMs?: number;
+  /** An input partition with lag and no commit for this long is stalled. */
+  stallAfterMs?: number;
+  /** Identical aborts of a batch before its records go one per transaction. */
+  isolateAfter?: number;
   delivery?: 'exactly-once' | 'at-least-once';
   postgresWrite?: WriteStrategy;
 }
@@ -192,6 +196,8 @@ export async function runSteps(opts: RunOptions): Promise<Running> {
         ...(opts.staticMembership ? { staticMembership: true } : {}),
         topicLimits,
         ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
+        ...(opts.stallAfterMs ? { stallAfterMs: opts.stallAfterMs } : {}),
+        ...(opts.isolateAfter ? { isolateAfter: opts.isolateAfter } : {}),
         ...(opts.delivery ? { delivery: opts.delivery } : {}),
         ...(limiter ? { limiter } : {}),
         ...(step.kind === 'http' ? { processor: httpSender(step, { ...(redis ? { redis } : {}) }) } : {}),

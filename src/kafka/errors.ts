@@ -86,6 +86,28 @@ export function classifyKafkaError(raw: RawKafkaError, operation: string): Kafka
   return operation === 'consume' ? 'retriable' : 'fatal';
 }
 
+/**
+ * Kafka refused the record itself (its size, its form, its timestamp): no redo of it can succeed,
+ * while the other records of its transaction are fine. The loop isolates such a record (isolation.ts).
+ */
+const RECORD_REFUSAL_CODES = new Set<number>([
+  E.ERR_MSG_SIZE_TOO_LARGE,
+  E.ERR_RECORD_LIST_TOO_LARGE,
+  E.ERR_INVALID_MSG_SIZE,
+  E.ERR_INVALID_MSG,
+  E.ERR_INVALID_RECORD,
+  E.ERR_INVALID_TIMESTAMP,
+]);
+
+export function isRecordRefusal(code: number | undefined): boolean {
+  return code !== undefined && RECORD_REFUSAL_CODES.has(code);
+}
+
+/** The refusal says the record is too large for its topic. */
+export function isTooLarge(code: number | undefined): boolean {
+  return code === E.ERR_MSG_SIZE_TOO_LARGE || code === E.ERR_RECORD_LIST_TOO_LARGE || code === E.ERR_INVALID_MSG_SIZE;
+}
+
 /** A refusal no retry mends (denied, authentication, invalid configuration). */
 export function isRefusal(code: number | undefined): boolean {
   return code !== undefined && FATAL_CODES.has(code);

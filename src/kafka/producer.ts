@@ -3,7 +3,7 @@
 import RdKafka from '@confluentinc/kafka-javascript';
 import type { Logger } from '../observability/logger.ts';
 import { baseConfig, forwardClientLogs, type KafkaConnection } from './client-config.ts';
-import { isRefusal, KAFKA_CODES, KafkaError, toKafkaError } from './errors.ts';
+import { isRecordRefusal, isRefusal, KAFKA_CODES, KafkaError, toKafkaError } from './errors.ts';
 import { KafkaConsumer } from './consumer.ts';
 import type { StepConsumer, StepProducer } from './ports.ts';
 import type { OutboundHeader, OutboundRecord, TopicPartitionOffset } from './types.ts';
@@ -168,8 +168,10 @@ export class KafkaProducer implements StepProducer {
       await call('transaction.commit', (cb) => this.client.commitTransaction(timeoutMs, cb));
     } catch (err) {
       const refused = this.deliveryError;
-      if (refused && isRefusal(refused.code))
-        throw new KafkaError('fatal', 'transaction.commit', refused.code, refused.message.replace(/ \(code -?\d+\)$/, ''));
+      const reason = refused?.message.replace(/^delivery: /, '').replace(/ \(code -?\d+\)$/, '');
+      if (refused && isRefusal(refused.code)) throw new KafkaError('fatal', 'transaction.commit', refused.code, reason!);
+      // The broker refused a record (too large, invalid): that is the reason, not "records failed delivery".
+      if (refused && isRecordRefusal(refused.code)) throw new KafkaError('abortable', 'transaction.commit', refused.code, reason!);
       throw err;
     }
   }

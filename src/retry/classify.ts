@@ -21,6 +21,7 @@ const ALWAYS_DLQ = new Set([
   'NonRetryableError',
   'ConstraintViolation',
   'RecordTooLarge',
+  'RecordRefused',
 ]);
 const ALWAYS_RETRY = new Set(['TimeoutError', 'RetryableError', 'AbortError']);
 

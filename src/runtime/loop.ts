@@ -16,8 +16,10 @@ import { kindOf, Lifecycle, type State } from './lifecycle.ts';
 import { firstOffsets, idlePositions, inputPositions, nextOffsets } from './positions.ts';
 import { applyRebalances } from './rebalance.ts';
 import { Reporter } from './reporting.ts';
+import type { Isolation } from './isolation.ts';
 import { StallWatch } from './stalls.ts';
-import { TransientFailure, type BatchStrategy } from './strategy.ts';
+import { logTransition } from './transition-log.ts';
+import type { BatchStrategy } from './strategy.ts';
 import type { Outcome, TransactionContext } from './transaction.ts';
 
 export interface LoopDeps {
@@ -37,12 +39,15 @@ export interface LoopDeps {
   chains: KeyChains | undefined;
   /** How long an input partition with lag may go without a commit before it counts as stalled. */
   stallAfterMs?: number;
+  /** Finds a record Kafka refuses when the same batch keeps aborting (isolation.ts). */
+  isolation: Isolation;
 }
 
 interface InFlight {
   /** Where its partitions go back to should it fail (not its records: they need not stay in memory while it commits). */
   firsts: TopicPartitionOffset[];
   offsets: TopicPartitionOffset[];
+  records: number;
   prepared: unknown;
   outcome: Promise<Outcome>;
 }
@@ -203,6 +208,7 @@ export class WorkerLoop {
   private async rebalance(): Promise<State> {
     if (this.stopRequested) return 'closing';
     if (await applyRebalances({ ...this.deps, committed: this.committed }, this.consumer!)) this.joined = true;
+    this.deps.isolation.keep(this.consumer!.assignment());
     return 'collecting';
   }
 
@@ -215,7 +221,13 @@ export class WorkerLoop {
     this.reporter.report(consumer);
     const batch = consumer.hasPendingRebalance
       ? []
-      : await collectBatch(consumer, this.deps.step.batch, this.deps.due, this.deps.clock, () => this.stopRequested);
+      : await collectBatch(
+          consumer,
+          this.deps.isolation.bounds(this.deps.step.batch),
+          this.deps.due,
+          this.deps.clock,
+          () => this.stopRequested,
+        );
     if (batch.length > 0) {
       this.batch = batch;
       return 'processing';
@@ -258,9 +270,11 @@ export class WorkerLoop {
       this.prepared = undefined;
       this.openTransaction = outcome.open;
       if (outcome.uncertain || kindOf(outcome.error) === 'indefinite') this.doubt = { offsets: done.offsets, prepared: done.prepared };
+      this.deps.isolation.failed(done.firsts, done.offsets, done.records, outcome.error);
       throw outcome.error;
     }
     this.deps.strategy.committed(done.prepared);
+    this.deps.isolation.committed(done.offsets);
     this.backoffMs = 0;
     for (const o of done.offsets) if (o.topic === this.deps.step.input) this.committed.set(`${o.partition}`, o.offset);
     if (this.batch.length > 0) return 'producing';
@@ -282,7 +296,7 @@ export class WorkerLoop {
     const outcome = this.deps.strategy
       .write(batch.length ? prepared : undefined, offsets, tx)
       .catch((error: unknown): Outcome => ({ ok: false, error, open: true }));
-    this.inflight = { firsts: firstOffsets(batch), offsets, prepared, outcome };
+    this.inflight = { firsts: firstOffsets(batch), offsets, records: batch.length, prepared, outcome };
     this.batch = [];
     this.prepared = undefined;
     this.offsets = [];
@@ -360,6 +374,7 @@ export class WorkerLoop {
   /** Forgets everything this membership held. */
   private async dropClients(): Promise<void> {
     this.deps.due.clear();
+    this.deps.isolation.reset();
     this.committed.clear();
     this.inflight = undefined;
     this.batch = [];
@@ -375,26 +390,8 @@ export class WorkerLoop {
   }
 
   private transitioned(from: State, to: State, reason?: Error): void {
-    const { log, step } = this.deps;
     this.deps.hooks.onTransition?.(from, to, reason);
     if (reason) this.lastError = reason.message;
-    if (!reason) {
-      if (to === 'stopped') log.info('stopped');
-      return;
-    }
-    const fields = { from, to, reason: reason.message };
-    if (to === 'stopped') log.error(fields, 'worker stopped: this failure cannot be retried');
-    else if (reason instanceof TransientFailure)
-      log.warn(
-        fields,
-        from === 'rebalancing' ? 'cannot claim the partitions in the sink; rejoining' : 'sink write failed; redoing the batch',
-      );
-    else if (to === 'rejoining' && kindOf(reason) === 'fenced') {
-      metrics.fenced.inc(stepLabels(step));
-      log.warn(fields, 'fenced: another instance owns our partitions or transactional id; rejoining as a new member');
-    } else if (to === 'rejoining') log.warn(fields, 'the clients failed; rejoining as a new member');
-    else if (to === 'rewinding' && from === 'processing') log.warn(fields, 'cannot process the batch now; retrying it');
-    else if (to === 'collecting') log.warn(fields, 'poll failed; polling again');
-    else log.warn(fields, 'transaction aborted; rewinding the batch');
+    logTransition(this.deps.log, this.deps.step, from, to, reason);
   }
 }

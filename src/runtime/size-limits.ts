@@ -3,7 +3,7 @@
 // whole transaction on every redo — the partition moves on. A DLQ record that its own topic would
 // refuse is bounded: the first bytes of the value, the original size in a header, coordinates and
 // reason as in every DLQ record.
-import type { OutboundHeader, OutboundRecord } from '../kafka/types.ts';
+import type { InboundRecord, OutboundHeader, OutboundRecord } from '../kafka/types.ts';
 
 /** An output, or a DLQ record, larger than its topic accepts. */
 export class RecordTooLarge extends Error {
@@ -53,4 +53,11 @@ export class SizeLimits {
     const headers: OutboundHeader[] = [...(r.headers ?? []), { key: TRUNCATED_HEADER, value: String(r.value.length) }];
     return { ...r, value: r.value.subarray(0, KEPT_BYTES), headers };
   }
+}
+
+/** An input record with only the first bytes of its value (and the original size in a header): for a DLQ that refused the whole. */
+export function boundedCopy(r: InboundRecord): InboundRecord {
+  if (!r.value || r.value.length <= KEPT_BYTES) return r;
+  const headers = [...r.headers, { key: TRUNCATED_HEADER, value: Buffer.from(String(r.value.length)) }];
+  return { ...r, value: r.value.subarray(0, KEPT_BYTES), headers, size: KEPT_BYTES + (r.key?.length ?? 0) };
 }

@@ -10,6 +10,8 @@ import { findTopic } from '../topology/plan.ts';
 import { originalHeaders, readEnvelope, type Envelope } from '../retry/envelope.ts';
 import type { OutputRecord } from './api.ts';
 import { eventId, HEADER } from './headers.ts';
+import type { Isolation } from './isolation.ts';
+import { boundedCopy } from './size-limits.ts';
 
 /** One input record on its way through the step. */
 export interface Work {
@@ -17,8 +19,8 @@ export interface Work {
   envelope: Envelope;
   key: unknown;
   value: unknown;
-  /** Set when the bytes cannot be decoded: the record goes to the DLQ as it is. */
-  poison: DeserializationError | undefined;
+  /** Set when the bytes cannot be decoded, or Kafka refused the record's outputs: it goes to the DLQ. */
+  poison: Error | undefined;
 }
 
 interface TopicCodecs {
@@ -32,9 +34,10 @@ export class StepIO {
     private readonly serde: AvroSerde,
     private readonly input: TopicCodecs,
     private readonly outputs: Map<string, TopicCodecs>,
+    private readonly isolation: Isolation | undefined,
   ) {}
 
-  static async create(plan: Plan, step: PlannedStep, root: string, serde: AvroSerde): Promise<StepIO> {
+  static async create(plan: Plan, step: PlannedStep, root: string, serde: AvroSerde, isolation?: Isolation): Promise<StepIO> {
     const topic = (name: string) => {
       const t = findTopic(plan, name);
       if (!t) throw new Error(`topic ${name} is not in the plan`);
@@ -59,7 +62,7 @@ export class StepIO {
         value: await codecFor(t.value, { serde, root, subject: subjectName(name, 'value'), forEncoding: true }),
       });
     }
-    return new StepIO(step, serde, input, outputs);
+    return new StepIO(step, serde, input, outputs, isolation);
   }
 
   /** Decodes a batch; undecodable records come back as poison rather than throwing. */
@@ -88,7 +91,16 @@ export class StepIO {
       }
       work[i] = w;
     }
+    if (this.isolation?.refusing) for (const w of work) this.refusal(w);
     return work;
+  }
+
+  /** A record whose outputs Kafka refused on their own goes to the DLQ; cut down when its full copy was refused too. */
+  private refusal(w: Work): void {
+    const refusal = this.isolation!.refusal(w.raw);
+    if (!refusal) return;
+    w.poison = refusal.error;
+    if (refusal.cut) w.raw = boundedCopy(w.raw);
   }
 
   /** Output records of one input, in the order the transform returned them. */

@@ -14,6 +14,7 @@ import { BatchProcessor } from './batch-processor.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { DuePartitions } from './due.ts';
 import type { WorkerHooks } from './hooks.ts';
+import { Isolation } from './isolation.ts';
 import { WorkerLoop } from './loop.ts';
 import { loadProcessor, type Processor } from './processors.ts';
 import { StepIO } from './step-io.ts';
@@ -39,6 +40,8 @@ export interface WorkerDeps {
   topicLimits?: ReadonlyMap<string, number>;
   /** An input partition with lag and no commit for this long is stalled (default: max(60 s, 2 × the transaction timeout)). */
   stallAfterMs?: number;
+  /** Identical aborts of a batch before its records go one per transaction to find one Kafka refuses (default 3). */
+  isolateAfter?: number;
   /**
    * `at-least-once` produces without a transaction and commits offsets after the outputs are
    * acknowledged: faster, duplicates after a crash. For benchmarks and for proving the fault tests
@@ -70,7 +73,8 @@ export class Worker {
     const { step } = deps;
     const clock = deps.clock ?? systemClock;
     const log = deps.logger.child({ step: step.name });
-    const io = await StepIO.create(deps.plan, step, deps.root, deps.serde);
+    const isolation = new Isolation(deps.isolateAfter ?? 3, log);
+    const io = await StepIO.create(deps.plan, step, deps.root, deps.serde, isolation);
     const chains = step.retry.preserveKeyOrder ? new KeyChains() : undefined;
     const sizes = deps.topicLimits?.size ? new SizeLimits(deps.topicLimits) : undefined;
     let strategy: BatchStrategy;
@@ -99,6 +103,7 @@ export class Worker {
       exactlyOnce: deps.delivery !== 'at-least-once',
       due,
       chains,
+      isolation,
     });
     return new Worker(loop, strategy, step, clock);
   }

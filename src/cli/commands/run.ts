@@ -31,6 +31,22 @@ export const runCommand: Command = {
       value: '<duration>',
     },
     {
+      name: 'stall-after',
+      type: 'string',
+      description:
+        "an input partition with lag whose committed offset has not moved for this long is stalled (/readyz fails, weir_partition_stalled, an error log); default: max(60s, 2 × the step's transaction timeout)",
+      value: '<duration>',
+    },
+    {
+      name: 'isolate-after',
+      type: 'number',
+      range: { integer: true, min: 1, max: 100 },
+      description:
+        'identical aborts of a batch (Kafka refusing a record: too large, invalid) before its records go one per transaction and the refused one to the DLQ',
+      default: 3,
+      value: '<aborts>',
+    },
+    {
       name: 'metrics-port',
       type: 'number',
       range: { integer: true, min: 0, max: 65535 },
@@ -61,6 +77,11 @@ export const runCommand: Command = {
     const sessionTimeoutMs = parseDuration(String(args.options['session-timeout']));
     if (sessionTimeoutMs === undefined)
       throw new UsageError(`--session-timeout expects a duration like 45s; got ${JSON.stringify(args.options['session-timeout'])}`, 'run');
+    const stallAfter = args.options['stall-after'] === undefined ? undefined : String(args.options['stall-after']);
+    const stallAfterMs = stallAfter === undefined ? undefined : parseDuration(stallAfter);
+    if (stallAfter !== undefined && !stallAfterMs)
+      throw new UsageError(`--stall-after expects a duration like 2m; got ${JSON.stringify(stallAfter)}`, 'run');
+    const isolateAfter = Number(args.options['isolate-after']);
     const compiled = compileFiles(args.positionals, true);
     const plan = compiled.plan ?? planOrReport(args.positionals, io, true);
     if (!plan) return 1;
@@ -89,6 +110,8 @@ export const runCommand: Command = {
       instanceId,
       staticMembership,
       sessionTimeoutMs,
+      ...(stallAfterMs ? { stallAfterMs } : {}),
+      isolateAfter,
       delivery: args.options.delivery as 'exactly-once' | 'at-least-once',
     });
     const threads = threaded.length
@@ -99,6 +122,9 @@ export const runCommand: Command = {
             String(args.options['session-timeout']),
             '--delivery',
             String(args.options.delivery),
+            '--isolate-after',
+            String(isolateAfter),
+            ...(stallAfter === undefined ? [] : ['--stall-after', stallAfter]),
           ],
           instanceId,
           staticMembership,

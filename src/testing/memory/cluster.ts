@@ -64,6 +64,11 @@ export class MemoryCluster {
     return this.broker.findGroup(groupId)?.committed(tp);
   }
 
+  /** The broker refuses records larger than `bytes` on `topic` (as `max.message.bytes`, which the worker does not know). */
+  limitMessageBytes(topic: string, bytes: number): void {
+    this.broker.topics.maxMessageBytes.set(topic, bytes);
+  }
+
   /** The next call of `operation` (the KafkaError operation name, e.g. 'transaction.commit') by any client fails. */
   failNext(operation: string, kind: KafkaErrorKind, message = 'injected'): void {
     this.broker.faults.failNext(operation, kind, message);

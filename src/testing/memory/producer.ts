@@ -114,6 +114,7 @@ export class MemoryProducer implements StepProducer, Fenceable {
     const lostAnswer = this.enter('transaction.commit');
     const tx = this.open('transaction.commit', 'commitTransaction');
     if (tx.doomed) throw new KafkaError('abortable', 'transaction.commit', undefined, `transaction must be aborted: ${tx.doomed.message}`);
+    for (const r of tx.records) if ((tx.doomed = this.broker.topics.refusal(r))) throw tx.doomed;
     for (const r of tx.records) this.broker.topics.append(r);
     for (const [groupId, offsets] of tx.offsets) this.broker.group(groupId).commit([...offsets.values()]);
     this.broker.stats.committedTransactions++;

@@ -7,6 +7,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import { partitionForKey } from './murmur2.ts';
 
 const UNKNOWN_TOPIC_OR_PART = 3;
+const MSG_SIZE_TOO_LARGE = 10;
 
 /** A record whose partition and timestamp are fixed (at send time, as a real producer does). */
 export interface RoutedRecord {
@@ -26,6 +27,8 @@ export const copyRecord = (r: InboundRecord): InboundRecord => ({ ...r, headers:
 
 export class Topics {
   private readonly logs = new Map<string, InboundRecord[][]>();
+  /** `max.message.bytes` a test set on a topic (none: no limit). */
+  readonly maxMessageBytes = new Map<string, number>();
   /** Null-key records go round robin per topic (deterministic, unlike the sticky partitioner). */
   private readonly nextUnkeyed = new Map<string, number>();
 
@@ -88,6 +91,17 @@ export class Topics {
 
   /** Records appended so far, over all topics: the test driver sees from it whether anything moved. */
   written = 0;
+
+  /** The broker's refusal of a record larger than its topic accepts (key + value + headers, as the test counts it). */
+  refusal(r: RoutedRecord): KafkaError | undefined {
+    const limit = this.maxMessageBytes.get(r.topic);
+    if (limit === undefined) return undefined;
+    let size = (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    for (const h of r.headers) size += h.key.length + h.value.length;
+    return size > limit
+      ? new KafkaError('abortable', 'transaction.commit', MSG_SIZE_TOO_LARGE, `${r.topic}: Broker: Message size too large`)
+      : undefined;
+  }
 
   append(r: RoutedRecord): TopicPartitionOffset {
     const log = this.logs.get(r.topic)?.[r.partition];
