@@ -156,24 +156,30 @@ export class KafkaProducer implements StepProducer {
   /** `offsets` are the NEXT offsets to read (last processed + 1). */
   sendOffsetsToTransaction(offsets: TopicPartitionOffset[], consumer: StepConsumer, timeoutMs: number): Promise<void> {
     if (!(consumer instanceof KafkaConsumer)) throw new TypeError('a librdkafka producer sends offsets with a librdkafka consumer');
-    return call('transaction.sendOffsets', (cb) => this.client.sendOffsetsToTransaction(offsets, consumer.native, timeoutMs, cb));
+    return call('transaction.sendOffsets', (cb) => this.client.sendOffsetsToTransaction(offsets, consumer.native, timeoutMs, cb)).catch(
+      (err: unknown) => {
+        throw this.refusalOr(err, 'transaction.sendOffsets');
+      },
+    );
+  }
+
+  async commitTransaction(timeoutMs: number): Promise<void> {
+    await call('transaction.commit', (cb) => this.client.commitTransaction(timeoutMs, cb)).catch((err: unknown) => {
+      throw this.refusalOr(err, 'transaction.commit');
+    });
   }
 
   /**
-   * A commit that fails because records failed delivery says only that (ERR__INCONSISTENT, abortable);
-   * when a delivery was refused (e.g. write denied on the output topic), that refusal is the reason.
+   * A transaction call that fails after a record failed delivery says only that ("records failed
+   * delivery", an erroneous state, a timeout while the records behind it wait): the refusal is the
+   * reason. A denied write stops the worker; a refused record (too large, invalid) is abortable, and
+   * the loop isolates it (runtime/isolation.ts).
    */
-  async commitTransaction(timeoutMs: number): Promise<void> {
-    try {
-      await call('transaction.commit', (cb) => this.client.commitTransaction(timeoutMs, cb));
-    } catch (err) {
-      const refused = this.deliveryError;
-      const reason = refused?.message.replace(/^delivery: /, '').replace(/ \(code -?\d+\)$/, '');
-      if (refused && isRefusal(refused.code)) throw new KafkaError('fatal', 'transaction.commit', refused.code, reason!);
-      // The broker refused a record (too large, invalid): that is the reason, not "records failed delivery".
-      if (refused && isRecordRefusal(refused.code)) throw new KafkaError('abortable', 'transaction.commit', refused.code, reason!);
-      throw err;
-    }
+  private refusalOr(err: unknown, operation: string): unknown {
+    const refused = this.deliveryError;
+    if (!refused || !(isRefusal(refused.code) || isRecordRefusal(refused.code))) return err;
+    const reason = refused.message.replace(/^delivery: /, '').replace(/( \(code -?\d+\))+$/, '');
+    return new KafkaError(isRefusal(refused.code) ? 'fatal' : 'abortable', operation, refused.code, reason);
   }
 
   abortTransaction(timeoutMs: number): Promise<void> {

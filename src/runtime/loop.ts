@@ -99,6 +99,7 @@ export class WorkerLoop {
       this.stalls,
       this.committed,
       () => this.lastError,
+      stallAfterMs,
     );
     this.lastRoundAt = deps.clock.now();
   }

@@ -1,5 +1,6 @@
 // Lag and retry-tier gauges, from the consumer's local view and an occasional end-offset query,
-// off the hot path: at most every 15 s (lag) and 5 s (tiers), between batches.
+// off the hot path: at most every 15 s (lag; more often when the stall time is shorter, so that a
+// stall shows within it) and 5 s (tiers), between batches.
 import { metrics, type StepLabels } from '../observability/metrics.ts';
 import type { KafkaClients, StepConsumer } from '../kafka/ports.ts';
 import type { Clock } from './clock.ts';
@@ -9,6 +10,7 @@ import type { StallWatch } from './stalls.ts';
 export class Reporter {
   private lastLag = -Infinity;
   private lastTiers = -Infinity;
+  private readonly lagEveryMs: number;
 
   constructor(
     private readonly labels: StepLabels,
@@ -21,11 +23,14 @@ export class Reporter {
     /** Input partition → next offset committed in this assignment. */
     private readonly committed: ReadonlyMap<string, number>,
     private readonly lastError: () => string | undefined,
-  ) {}
+    stallAfterMs: number,
+  ) {
+    this.lagEveryMs = Math.min(15_000, Math.max(250, stallAfterMs / 4));
+  }
 
   report(consumer: StepConsumer): void {
     const now = this.clock.now();
-    if (now - this.lastLag >= 15_000) {
+    if (now - this.lastLag >= this.lagEveryMs) {
       this.lastLag = now;
       this.reportLag(consumer);
     }

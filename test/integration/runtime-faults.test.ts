@@ -226,8 +226,9 @@ describe('fast takeover with a stable instance id (static membership)', { timeou
     });
     const takeoverMs = Date.now() - startedAt;
     console.log(`restart with the same instance id: first commit ${takeoverMs} ms after "started" (session timeout 45 s)`);
-    // Without static membership the group waits out the dead member's session (45 s) first.
-    expect(takeoverMs).toBeLessThan(20_000);
+    // Without static membership the group waits out the dead member's session (45 s) first; the
+    // issue asks for 10 s (measured here: ~1.5 s, most of it producing and reading back).
+    expect(takeoverMs).toBeLessThan(10_000);
     expect(verifyOutput(await decodeEvents(await readAll(p.topic('out'))), events)).toEqual(CLEAN);
     expect(await pool.stopAll()).toEqual([0]);
   });
