@@ -68,7 +68,7 @@ export async function project(yaml: string): Promise<Project> {
   } finally {
     admin.disconnect();
   }
-  await pushSchemas(plan, root, new RegistryClient(settings().SCHEMA_REGISTRY_URL));
+  await pushSchemas(plan, root, new RegistryClient(settings().SCHEMA_REGISTRY_URL), { all: true }); // the bench is every topic's producer
   return { root, file, plan };
 }
 

@@ -28,6 +28,8 @@ function sinkFor(table: string, mode: 'insert' | 'upsert'): NonNullable<PlannedS
     mode,
     version: mode === 'upsert' ? 'seq' : null,
     createTable: true,
+    columnsFrom: 'mapping',
+    onTombstone: 'dlq',
     columns: [
       { name: 'k', source: mode === 'insert' ? 'id' : 'key', type: null },
       { name: 'seq', source: 'seq', type: null },

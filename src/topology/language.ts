@@ -22,6 +22,8 @@ const STEP_NAME = {
   regex: /^[a-z][a-z0-9-]*$/,
   explain: 'must start with a lowercase letter and use only lowercase letters, digits and "-"',
 };
+/** A Postgres column name weir accepts: an unquoted-style identifier within Postgres' 63-byte limit. */
+export const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const IDENTIFIER = { regex: /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, explain: 'is not a field path (e.g. customer.id)' };
 
 /** How a key or value is encoded: Avro with a schema file, or a plain format. */
@@ -93,6 +95,12 @@ export const topicSpec = s.object('topic', {
     .enum(COMPATIBILITY_LEVELS)
     .default('BACKWARD')
     .describe('Compatibility level of the subjects `<topic>-key` and `<topic>-value`.'),
+  registerSchema: s
+    .boolean()
+    .computedDefault('`false` when only sink steps read the topic and no step writes it, else `true`')
+    .describe(
+      "`weir deploy` registers the topic's `.avsc` files as the subjects `<topic>-key` / `<topic>-value` and sets their compatibility level. A topic this topology only sinks belongs to its producer: deploy leaves those subjects alone (no new version, no compatibility change), and sinks read each record with the writer's schema (the id in the record) resolved to the local file. `true` registers anyway (this repository owns the contract); `false` never registers.",
+    ),
   config: s
     .map(s.string(), 'topic config', {
       names: KAFKA_TOPIC_CONFIGS,
@@ -203,16 +211,28 @@ export const postgresSinkSpec = s.object('postgres sink', {
     .describe('Monotonic column for upserts: an older record never overwrites a newer row.')
     .example('updated_at'),
   columns: s
-    .map(columnSpec, 'column', {
-      regex: /^[A-Za-z_][A-Za-z0-9_]{0,62}$/,
-      explain: 'is not a column name (letters, digits and _, not starting with a digit, at most 63)',
-    })
-    .describe('Column → source mapping.')
+    .either(
+      '`auto` or map of column → field path or column map',
+      s.enum(['auto'] as const),
+      s.map(columnSpec, 'column', {
+        regex: COLUMN_NAME,
+        explain: 'is not a column name (letters, digits and _, not starting with a digit, at most 63)',
+      }),
+    )
+    .describe(
+      "Column → source mapping; or `auto`: one column per top-level field of the input's value schema, named as the field and typed as a mapped field would be (a field name that is not a column name is an error).",
+    )
     .example({ order_id: 'orderId', amount: { field: 'amount', type: 'numeric(12,2)' } }),
   createTable: s
     .boolean()
     .default(true)
     .describe('`weir deploy` creates the table from the mapping when it does not exist (else it only verifies it).'),
+  onTombstone: s
+    .enum(['dlq', 'delete', 'ignore'] as const)
+    .default('dlq')
+    .describe(
+      "A record whose value is null (a tombstone): `dlq` sends it to the DLQ, as Kafka Connect's JDBC sink fails on one without `delete.enabled`; `delete` deletes the row whose key columns the record key gives (a primitive key fills the one key column, an Avro or JSON key its fields by name; `$key` columns the key's text), unconditionally (a tombstone has no version), in the batch's transaction; `ignore` skips it (logged at debug).",
+    ),
 });
 
 export const httpSinkSpec = s.object('http sink', {

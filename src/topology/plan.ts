@@ -27,6 +27,11 @@ export interface PlannedSubject {
   schema: string;
   fingerprint: string;
   compatibility: string;
+  /**
+   * Whether `weir deploy` registers the schema and sets the level. False for a topic this topology
+   * only sinks (its producer owns the subject), unless the topic says `registerSchema: true`.
+   */
+  register: boolean;
 }
 
 export interface RetryTier {
@@ -64,7 +69,11 @@ export interface PlannedStep {
     mode: 'insert' | 'upsert';
     version: string | null;
     columns: PlannedColumn[];
+    /** `auto`: the columns are the top-level fields of the reader schema (`columns: auto`). */
+    columnsFrom: 'mapping' | 'auto';
     createTable: boolean;
+    /** What a record with a null value does: go to the DLQ, delete the row of its key, or nothing. */
+    onTombstone: 'dlq' | 'delete' | 'ignore';
   } | null;
   http: {
     url: string;

@@ -72,7 +72,7 @@ export class FaultRun {
     } finally {
       admin.disconnect();
     }
-    await pushSchemas(plan, project.root, new RegistryClient(services().SCHEMA_REGISTRY_URL));
+    await pushSchemas(plan, project.root, new RegistryClient(services().SCHEMA_REGISTRY_URL), { all: true }); // the harness is every topic's producer
     await createSinkTables({ root: project.root, plan }, applicationLog(project.id), stack.settings.DATABASE_URL);
     const workload = await buildWorkload(`in.${project.id}`, opts.records, opts.keys ?? 300);
     const pool = new WorkerPool(

@@ -20,9 +20,11 @@ async function cli(...argv: string[]) {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
+// The topology owns its input's contract (`registerSchema: true`): a topic it only sinks would
+// otherwise be left to its producer, and deploy would register nothing.
 const topology = (partitions: number, retention: string) => (id: string) => `pipeline: d${id}
 topics:
-  in.${id}: { partitions: ${partitions}, retention: ${retention}, value: schemas/Event.avsc }
+  in.${id}: { partitions: ${partitions}, retention: ${retention}, value: schemas/Event.avsc, registerSchema: true }
 steps:
   store-${id}:
     input: in.${id}

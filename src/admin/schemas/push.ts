@@ -1,5 +1,6 @@
 // `weir schemas push` (and part of deploy): set each subject's compatibility level and register its
-// schema, idempotently: what is already there is left alone and reported as such.
+// schema, idempotently: what is already there is left alone and reported as such. Subjects of
+// topics the topology only sinks belong to their producers and are left alone (see plan `register`).
 import { schemaFile } from '../../schema/codecs.ts';
 import { explainIssue, levelProblems, type CompatibilityLevel } from '../../schema/compat.ts';
 import { avroType } from '../../schema/avro.ts';
@@ -29,14 +30,19 @@ async function explainRejection(registry: RegistryClient, subject: string, text:
   return problems.length ? problems.map((p) => explainIssue(p.issue, p.direction)).join('; ') : 'the registry rejected it';
 }
 
-export async function pushSchemas(
-  plan: Plan,
-  root: string,
-  registry: RegistryClient,
-  opts: { dryRun?: boolean } = {},
-): Promise<PushResult[]> {
+export interface PushOptions {
+  dryRun?: boolean;
+  /**
+   * Also the subjects the plan leaves to their producers (`register: false`: topics this topology
+   * only sinks). For callers that produce to those topics themselves: tests, benchmarks.
+   */
+  all?: boolean;
+}
+
+export async function pushSchemas(plan: Plan, root: string, registry: RegistryClient, opts: PushOptions = {}): Promise<PushResult[]> {
   const results: PushResult[] = [];
   for (const s of plan.subjects) {
+    if (!s.register && !opts.all) continue;
     const changes: PushChange[] = [];
     const local = schemaFile(root, s.schema);
     const current = await registry.subjectCompatibility(s.subject);

@@ -1,8 +1,10 @@
-// The Postgres sink: rows and offsets in one database transaction (exactly-once effect). Offsets in
+// The Postgres sink: rows (and the deletes of tombstones) and offsets in one database transaction
+// (exactly-once effect). Offsets in
 // Postgres are the truth: assignments start from them; Kafka's committed offsets are updated after
 // each batch only so that lag tools read true numbers.
 import pg from 'pg';
 import type { TopicPartition } from '../../kafka/types.ts';
+import { rootLogger, type Logger } from '../../observability/logger.ts';
 import type { PlannedStep } from '../../topology/plan.ts';
 import type { Claim, SinkOffset, SinkRecord, SinkTransaction, TransactionalSink } from '../sink.ts';
 import { SinkFenced } from '../sink.ts';
@@ -10,6 +12,7 @@ import { columnValue, resolveColumns, type Column } from './columns.ts';
 import { isConnectionFailure } from './connection-failure.ts';
 import { OFFSETS_DDL, verifyTable } from './ddl.ts';
 import { claimPartitions, FencedGeneration, readPositions, storeOffsets } from './offsets.ts';
+import { batchOps } from './tombstones.ts';
 import { RowWriter, type Row, type WriteStrategy } from './write.ts';
 
 export interface PostgresSinkOptions {
@@ -19,6 +22,8 @@ export interface PostgresSinkOptions {
   strategy?: WriteStrategy;
   /** How long start-up rides out an unreachable database or a cut connection before it fails. */
   startupTimeoutMs?: number;
+  /** For debug lines (ignored tombstones); default: a child of the process's root logger. */
+  logger?: Logger;
 }
 
 /** host:port/database of a connection string, for messages: never its credentials. */
@@ -38,6 +43,7 @@ export class PostgresSink implements TransactionalSink {
   private readonly writer: RowWriter;
   private readonly generations = new Map<string, number>();
   private readonly sink: NonNullable<PlannedStep['postgres']>;
+  private log: Logger | undefined;
 
   constructor(
     private readonly step: PlannedStep,
@@ -149,6 +155,27 @@ export class PostgresSink implements TransactionalSink {
     return records.map((r) => this.columns.map((c) => c.toText(columnValue(r, c.source))));
   }
 
+  /** The batch's deletes (tombstones), then its rows; the records rejected by either, or by onTombstone. */
+  private async apply(client: pg.ClientBase, records: SinkRecord[]): Promise<Map<number, Error>> {
+    const ops = batchOps(records, this.sink, this.columns);
+    const rejected = new Map(ops.rejected);
+    const deleted = await this.writer.delete(
+      client,
+      ops.deletes.map((d) => d.values),
+    );
+    for (const [i, err] of deleted) rejected.set(ops.deletes[i]!.index, err);
+    const written = await this.writer.write(
+      client,
+      ops.rows.map((r) => r.values),
+    );
+    for (const [i, err] of written) rejected.set(ops.rows[i]!.index, err);
+    if (ops.ignored > 0) {
+      this.log ??= this.opts.logger ?? rootLogger().child({ pipeline: this.step.pipeline, step: this.step.name, sink: 'postgres' });
+      this.log.debug({ tombstones: ops.ignored }, 'tombstones ignored (onTombstone: ignore)');
+    }
+    return rejected;
+  }
+
   async begin(records: SinkRecord[], offsets: SinkOffset[]): Promise<SinkTransaction> {
     const { client, release } = await this.checkout();
     let open = true;
@@ -166,14 +193,14 @@ export class PostgresSink implements TransactionalSink {
     };
     try {
       await client.query('BEGIN');
-      const rejected = await this.writer.write(client, this.rows(records));
+      const rejected = await this.apply(client, records);
       const owned = offsets.map((o) => {
         const generation = this.generations.get(this.key(o));
         if (generation === undefined) throw new FencedGeneration(`partition ${o.topic}/${o.partition} is not claimed by this instance`);
         return { ...o, generation };
       });
       await storeOffsets(client, this.step.group, owned);
-      return { rejected: new Map(rejected), commit: () => finish('COMMIT'), rollback: () => finish('ROLLBACK').catch(() => undefined) };
+      return { rejected, commit: () => finish('COMMIT'), rollback: () => finish('ROLLBACK').catch(() => undefined) };
     } catch (err) {
       await finish('ROLLBACK').catch(() => undefined);
       if (err instanceof FencedGeneration) throw new SinkFenced(err.message);

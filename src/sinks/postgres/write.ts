@@ -1,7 +1,8 @@
 // Set-based writes, one statement per batch: rows go in as text arrays through `unnest` (or COPY
 // into a temporary table) and are cast in SQL; `insert` ignores existing keys, `upsert` updates
-// them, and with a version column an older record never overwrites a newer row. A row that breaks
-// a constraint is isolated by bisecting the batch under savepoints; the rest commits.
+// them, and with a version column an older record never overwrites a newer row. Tombstones delete
+// by key the same way. A row that breaks a constraint is isolated by bisecting the batch under
+// savepoints; the rest commits.
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PlannedStep } from '../../topology/plan.ts';
@@ -94,17 +95,41 @@ export class RowWriter {
     await client.query(`${this.insertInto} SELECT ${this.selectList} FROM ${stage} u ${this.conflict}`);
   }
 
+  /** Deletes the rows with these key column values (text), one statement, set-based like the writes. */
+  private async deleteStatement(client: pg.ClientBase, keys: Row[]): Promise<void> {
+    if (keys.length === 0) return;
+    const keyCols = this.sink.key.map((k) => this.columns.find((c) => c.name === k)!);
+    const params = keyCols.map((_, i) => keys.map((k) => k[i] ?? null));
+    const unnest = `unnest(${keyCols.map((_, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${keyCols.map((c) => quoteIdent(c.name)).join(', ')})`;
+    const match = keyCols.map((c) => `weir_t.${quoteIdent(c.name)} = u.${quoteIdent(c.name)}::${c.type}`).join(' AND ');
+    await client.query(`DELETE FROM ${qualified(this.sink.table)} AS weir_t USING ${unnest} WHERE ${match}`, params);
+  }
+
   /**
    * Writes the rows inside the caller's transaction. Returns the indexes (into `rows`) that
    * Postgres rejected, with its error; any other error is thrown (the whole batch is redone).
    */
-  async write(client: pg.ClientBase, rows: Row[]): Promise<Map<number, RowRejected>> {
+  write(client: pg.ClientBase, rows: Row[]): Promise<Map<number, RowRejected>> {
+    return this.isolated(client, rows, (part) => this.statement(client, this.dedupe(part)));
+  }
+
+  /** Deletes by key columns (text values) inside the caller's transaction; rejections as for `write`. */
+  delete(client: pg.ClientBase, keys: Row[]): Promise<Map<number, RowRejected>> {
+    return this.isolated(client, keys, (part) => this.deleteStatement(client, part));
+  }
+
+  /** Runs `statement` on all items under a savepoint; a data error bisects until the items that cause it are found. */
+  private async isolated(
+    client: pg.ClientBase,
+    items: Row[],
+    statement: (part: Row[]) => Promise<void>,
+  ): Promise<Map<number, RowRejected>> {
     const rejected = new Map<number, RowRejected>();
     const attempt = async (indexes: number[], depth: number): Promise<void> => {
       const sp = `weir_sp_${depth}`;
       await client.query(`SAVEPOINT ${sp}`);
       try {
-        await this.statement(client, this.dedupe(indexes.map((i) => rows[i]!)));
+        await statement(indexes.map((i) => items[i]!));
         await client.query(`RELEASE SAVEPOINT ${sp}`);
       } catch (err) {
         if (!isRowError(err)) throw err;
@@ -119,9 +144,9 @@ export class RowWriter {
         await attempt(indexes.slice(mid), depth + 1);
       }
     };
-    if (rows.length > 0)
+    if (items.length > 0)
       await attempt(
-        rows.map((_, i) => i),
+        items.map((_, i) => i),
         0,
       );
     return rejected;

@@ -1,11 +1,12 @@
 // The Postgres sink's effect without Postgres: the same column mapping and text conversion, the
 // same one-row-per-key rule of a batch (RowWriter.dedupe), insert / upsert / version-guard
-// semantics, offsets claimed and stored with the rows. Of the constraints, only what the table's
+// semantics, tombstones as `onTombstone` says, offsets claimed and stored with the rows. Of the constraints, only what the table's
 // definition makes certain is checked: key columns are NOT NULL (weir's DDL), so a null key is
 // rejected to the DLQ as Postgres would; type and check constraints need the real database.
 import type { TopicPartition, TopicPartitionOffset } from '../../kafka/types.ts';
 import type { Claim, SinkRecord, SinkTransaction, TransactionalSink } from '../../sinks/sink.ts';
-import { columnValue, resolveColumns, type Column } from '../../sinks/postgres/columns.ts';
+import { resolveColumns, type Column } from '../../sinks/postgres/columns.ts';
+import { batchOps } from '../../sinks/postgres/tombstones.ts';
 import { RowRejected, RowWriter, type Row } from '../../sinks/postgres/write.ts';
 import type { PlannedStep } from '../../topology/plan.ts';
 
@@ -76,24 +77,26 @@ export class MemoryPostgresSink implements TransactionalSink {
   release(): void {}
 
   async begin(records: SinkRecord[], offsets: TopicPartitionOffset[]): Promise<SinkTransaction> {
-    const rejected = new Map<number, Error>();
+    const ops = batchOps(records, this.sink, this.columns);
+    const rejected = new Map(ops.rejected);
     const accepted: Row[] = [];
-    records.forEach((r, i) => {
-      const row = this.columns.map((c) => c.toText(columnValue(r, c.source)));
+    for (const { index, values: row } of ops.rows) {
       const nullKey = this.keyIdx.find((k) => row[k] === null);
       if (nullKey !== undefined)
         rejected.set(
-          i,
+          index,
           new RowRejected(
             '23502',
             `null value in column "${this.columns[nullKey]!.name}" of relation "${this.sink.table}" violates not-null constraint`,
           ),
         );
       else accepted.push(row);
-    });
+    }
     return {
       rejected,
       commit: async () => {
+        // Deletes first, as the real sink: a row the batch writes after its key's tombstone stays.
+        for (const d of ops.deletes) this.table.delete(JSON.stringify(d.values));
         for (const row of this.writer.dedupe(accepted)) this.apply(row);
         for (const o of offsets) this.offsets.set(`${o.topic}/${o.partition}`, o.offset);
       },

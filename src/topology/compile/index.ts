@@ -9,7 +9,7 @@ import { checkTopicCollisions } from './collisions.ts';
 import { CompileContext, type TransformRef } from './context.ts';
 import { checkCycles } from './graph.ts';
 import { planStep } from './steps.ts';
-import { plannedSubjects, plannedTopics } from './topics.ts';
+import { plannedSubjects, plannedTopics, subjectOwnership } from './topics.ts';
 
 export interface CompileOptions {
   /** Project root for schema and module paths; default: nearest package.json above the first file. */
@@ -120,7 +120,7 @@ export function compileTopology(files: string[], opts: CompileOptions = {}): Com
       .map((f) => ({ name: f.decl!.pipeline, description: f.decl!.description ?? null, file: f.relPath }))
       .sort((a, b) => a.name.localeCompare(b.name) || a.file.localeCompare(b.file)),
     topics,
-    subjects,
+    subjects: subjectOwnership(ctx, subjects, steps),
     steps: steps.sort((a, b) => a.pipeline.localeCompare(b.pipeline) || a.name.localeCompare(b.name)),
     env,
   };

@@ -8,6 +8,7 @@ import type { PlannedStep, StepKind } from '../plan.ts';
 import { formatDuration, humanDuration } from '../spec/index.ts';
 import type { CompileContext, Site, StepEntry } from './context.ts';
 import { checkHttpUrl } from './http.ts';
+import { checkPostgres } from './postgres.ts';
 import { checkTransformModule } from './modules.ts';
 
 const KINDS = ['transform', 'filter', 'map', 'route', 'sink'] as const;
@@ -147,50 +148,6 @@ function checkTransactionBudget(ctx: CompileContext, entry: StepEntry, site: Sit
     `transactionTimeout ${formatDuration(d.transactionTimeout)} is shorter than one batch of step \`${entry.name}\` may take: ${parts.join(' + ')} = ${humanDuration(budget)}`,
     `raise transactionTimeout above ${humanDuration(budget)}, or lower batch.records${rateMs ? ' or raise rateLimit.perSecond' : ''} / timeout`,
   );
-}
-
-function checkPostgres(ctx: CompileContext, entry: StepEntry, readerSchema: string | null, site: Site): PlannedStep['postgres'] {
-  const pg = entry.decl.sink?.postgres;
-  if (!pg) return null;
-  const at = (...p: (string | number)[]) => ({ ...site, path: [...site.path, 'sink', 'postgres', ...p] });
-  const columns = Object.entries(pg.columns).map(([name, c]) =>
-    typeof c === 'string' ? { name, source: c, type: null } : { name, source: c.field, type: c.type ?? null },
-  );
-  if (pg.version && pg.mode !== 'upsert')
-    ctx.diag.error(ctx.loc(at('version')), 'invalid-value', '`version` guards upserts; it needs `mode: upsert`');
-  for (const [i, k] of pg.key.entries()) {
-    if (!pg.columns[k])
-      ctx.diag.error(
-        ctx.loc(at('key', i)),
-        'unknown-field',
-        `key column \`${k}\` is not in \`columns\``,
-        `columns: ${Object.keys(pg.columns).join(', ')}`,
-      );
-  }
-  if (pg.version && !pg.columns[pg.version])
-    ctx.diag.error(ctx.loc(at('version')), 'unknown-field', `version column \`${pg.version}\` is not in \`columns\``);
-  const schema = readerSchema ? ctx.schemaIfValid(readerSchema) : undefined;
-  for (const c of columns) {
-    if (c.source.startsWith('$')) {
-      if (!['$eventId', '$key', '$topic', '$partition', '$offset', '$timestamp'].includes(c.source)) {
-        ctx.diag.error(
-          ctx.loc(at('columns', c.name)),
-          'invalid-value',
-          `unknown record attribute ${c.source}`,
-          'use $eventId, $key, $topic, $partition, $offset or $timestamp',
-        );
-      }
-    } else if (schema && !fieldType(schema.type, c.source)) {
-      const guess = didYouMean(c.source, fieldNames(schema.type));
-      ctx.diag.error(
-        ctx.loc(at('columns', c.name)),
-        'unknown-field',
-        `column \`${c.name}\` maps field \`${c.source}\`, which ${readerSchema} does not have` +
-          (guess ? ` — did you mean \`${guess}\`?` : ''),
-      );
-    }
-  }
-  return { table: pg.table, key: pg.key, mode: pg.mode, version: pg.version ?? null, columns, createTable: pg.createTable };
 }
 
 export function planStep(ctx: CompileContext, entry: StepEntry): PlannedStep | undefined {

@@ -102,10 +102,28 @@ export function plannedSubjects(ctx: CompileContext): PlannedSubject[] {
         schema: ref.schema,
         fingerprint: schema.fingerprint,
         compatibility: t.decl.compatibility,
+        register: true,
       });
     }
   }
   return out.sort((a, b) => a.subject.localeCompare(b.subject));
+}
+
+/**
+ * Which subjects deploy registers. A topic that no step writes and only sink steps read belongs to
+ * its producer: registering the local copy of its schema would add a version to someone else's
+ * subject (and could change its compatibility level), while the sink needs nothing registered — it
+ * decodes by the schema id in each record. Other topics keep their schemas registered, as sources
+ * that `weir produce` or the team's producers write with the registered id. `registerSchema` decides.
+ */
+export function subjectOwnership(ctx: CompileContext, subjects: PlannedSubject[], steps: PlannedStep[]): PlannedSubject[] {
+  const written = new Set(steps.flatMap((s) => s.outputs));
+  const isSink = (s: PlannedStep) => s.kind === 'postgres' || s.kind === 'http';
+  const onlySunk = (topic: string) => {
+    const readers = steps.filter((s) => s.input === topic);
+    return !written.has(topic) && readers.length > 0 && readers.every(isSink);
+  };
+  return subjects.map((s) => ({ ...s, register: ctx.topics.get(s.topic)?.decl.registerSchema ?? !onlySunk(s.topic) }));
 }
 
 function sortKeys(o: Record<string, string>): Record<string, string> {
