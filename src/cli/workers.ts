@@ -36,6 +36,8 @@ export interface RunOptions {
   /** The instance id is stable across restarts (the operator gave it): join as a static member. */
   staticMembership?: boolean;
   sessionTimeoutMs?: number;
+  /** How long the start waits for the database (WEIR_CONNECT_TIMEOUT; the cluster's is in `kafka`). */
+  connectTimeoutMs?: number;
   /** An input partition with lag and no commit for this long is stalled. */
   stallAfterMs?: number;
   /** Identical aborts of a batch before its records go one per transaction. */
@@ -68,7 +70,7 @@ function needsRedis(step: PlannedStep): boolean {
   return step.rateLimit?.scope === 'redis' || (step.http?.deliveryRecordTtlMs ?? null) !== null;
 }
 
-/** How long `weir run` waits for the cluster's first answer before it gives up. */
+/** How long `weir run` waits for the cluster's first answer before it gives up (default; WEIR_CONNECT_TIMEOUT sets it). */
 const STARTUP_PROBE_MS = 15_000;
 
 function limiterFor(step: PlannedStep, redis: Redis | undefined, log: Logger): RateLimiter | undefined {
@@ -129,7 +131,7 @@ async function refusedCredentials(redis: Redis, url: string): Promise<void> {
  * rides out outages instead).
  */
 async function clusterAnswers(conn: KafkaConnection): Promise<void> {
-  const admin = KafkaAdmin.create(conn, STARTUP_PROBE_MS);
+  const admin = KafkaAdmin.create(conn, conn.timeoutMs ?? STARTUP_PROBE_MS);
   try {
     await admin.listTopics();
   } finally {
@@ -145,7 +147,7 @@ async function clusterAnswers(conn: KafkaConnection): Promise<void> {
 async function writtenTopicLimits(conn: KafkaConnection, steps: PlannedStep[], log: Logger): Promise<Map<string, number>> {
   const topics = [...new Set(steps.flatMap((s) => [...s.outputs, ...s.retry.tiers.map((t) => t.topic), s.retry.dlq]))];
   try {
-    const configs = await describeTopicConfigs(conn, topics, STARTUP_PROBE_MS);
+    const configs = await describeTopicConfigs(conn, topics, conn.timeoutMs ?? STARTUP_PROBE_MS);
     const limits = new Map<string, number>();
     for (const [topic, entries] of configs) {
       const bytes = Number(entries.get('max.message.bytes')?.value);
@@ -163,6 +165,8 @@ async function writtenTopicLimits(conn: KafkaConnection, steps: PlannedStep[], l
 
 export async function runSteps(opts: RunOptions): Promise<Running> {
   await clusterAnswers(opts.kafka);
+  // Avro topics need the registry from the first record on: a registry that does not answer is a bad setting too.
+  if (opts.plan.subjects.length > 0) await opts.registry.probe();
   const serde = new AvroSerde(opts.registry);
   const instanceId = opts.instanceId ?? defaultInstanceId();
   const steps = selectSteps(opts.plan, opts.steps);
@@ -208,6 +212,7 @@ export async function runSteps(opts: RunOptions): Promise<Running> {
         deps.sink = new PostgresSink(step, {
           connectionString: opts.databaseUrl,
           schemaJson,
+          ...(opts.connectTimeoutMs ? { startupTimeoutMs: opts.connectTimeoutMs } : {}),
           ...(opts.postgresWrite ? { strategy: opts.postgresWrite } : {}),
         });
       }

@@ -57,7 +57,7 @@ export class KafkaAdmin {
     this.authFailure.catch(() => undefined);
   }
 
-  static create(conn: KafkaConnection, timeoutMs = 15_000): KafkaAdmin {
+  static create(conn: KafkaConnection, timeoutMs = conn.timeoutMs ?? 15_000): KafkaAdmin {
     const config = { ...baseConfig(conn, 'admin') } as Record<string, unknown>;
     let report: (err: Error) => void = () => undefined;
     let reason: string | undefined;

@@ -7,6 +7,8 @@ export interface KafkaConnection {
   clientId?: string;
   /** Extra librdkafka properties (security settings and the like), applied last. */
   extra?: Record<string, string | number | boolean>;
+  /** How long a command waits for the cluster's answer before it fails naming the servers (WEIR_CONNECT_TIMEOUT). */
+  timeoutMs?: number;
 }
 
 export function baseConfig(conn: KafkaConnection, clientIdSuffix: string): GlobalConfig {

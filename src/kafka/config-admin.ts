@@ -59,7 +59,7 @@ export function bootstrapBrokers(conn: KafkaConnection): string[] {
     .filter(Boolean);
 }
 
-export function adminOptions(conn: KafkaConnection, timeoutMs = ADMIN_TIMEOUT_MS): AdminOptions {
+export function adminOptions(conn: KafkaConnection, timeoutMs = conn.timeoutMs ?? ADMIN_TIMEOUT_MS): AdminOptions {
   const x = conn.extra ?? {};
   const protocol = (text(x, 'security.protocol') ?? 'PLAINTEXT').toUpperCase();
   return {

@@ -16,6 +16,10 @@ export interface RegistryOptions {
   timeoutMs?: number;
   /** Attempts for network errors and 5xx answers. */
   attempts?: number;
+  /** The longest one request may take, attempts included (a registry that never answers fails then). */
+  deadlineMs?: number;
+  /** The setting the URL came from, named in errors (e.g. SCHEMA_REGISTRY_URL). */
+  setting?: string;
 }
 
 export class RegistryClient {
@@ -42,8 +46,11 @@ export class RegistryClient {
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const attempts = this.opts.attempts ?? 4;
+    const deadline = Date.now() + (this.opts.deadlineMs ?? Infinity);
     let last: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      const wait = Math.min(this.opts.timeoutMs ?? 10_000, deadline - Date.now());
+      if (wait <= 0) break;
       try {
         const res = await fetch(`${this.base}${path}`, {
           method,
@@ -53,7 +60,7 @@ export class RegistryClient {
             ...(this.auth ? { authorization: this.auth } : {}),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
+          signal: AbortSignal.timeout(wait),
         });
         const text = await res.text();
         if (res.status >= 500)
@@ -63,11 +70,22 @@ export class RegistryClient {
         last =
           err instanceof RegistryUnavailableError
             ? err
-            : new RegistryUnavailableError(`${method} ${this.base}${path}: ${(err as Error).message}`);
-        if (attempt < attempts) await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+            : new RegistryUnavailableError(`${method} ${this.base}${path}${this.from}: ${(err as Error).message}`);
+        if (attempt < attempts) await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, Math.max(0, deadline - Date.now()))));
       }
     }
-    throw last;
+    throw last ?? new RegistryUnavailableError(`${method} ${this.base}${path}${this.from}: no answer within ${this.opts.deadlineMs} ms`);
+  }
+
+  /** " (SETTING)" when the URL's setting is known: errors name where to fix it. */
+  private get from(): string {
+    return this.opts.setting ? ` (${this.opts.setting})` : '';
+  }
+
+  /** One request that any registry answers: fails, naming the URL, when none does within the deadline. */
+  async probe(): Promise<void> {
+    const r = await this.request('GET', '/subjects');
+    if (r.status !== 200) this.fail(r.status, r.body, `listing subjects at ${this.base}${this.from}`);
   }
 
   private fail(status: number, body: unknown, what: string): never {

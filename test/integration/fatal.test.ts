@@ -1,11 +1,11 @@
 // Failures no retry can mend stop `weir run` with the broker's reason and a non-zero exit, instead
 // of being retried forever: an input topic that does not exist (and, on the SCRAM listener, a topic
 // the cluster denies — see secured.test.ts).
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { KafkaAdmin } from '../../src/kafka/admin.ts';
 import { produceAll, readAll } from '../helpers/kafka.ts';
-import { projectOnly } from '../helpers/pipeline.ts';
+import { projectOnly, sinkTopology } from '../helpers/pipeline.ts';
 import { createAcls, deleteAcls, type Acl } from '../helpers/acl.ts';
 import { kafkaConnection, scram, scramEnv } from '../helpers/services.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -24,6 +24,19 @@ steps:
 
 const stderrOf = (logs: Array<Record<string, unknown>>) => logs.map((l) => l.stderr ?? '').join('');
 
+/** host:port where nothing listens (a port just closed). */
+async function closedPort(): Promise<string> {
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const address = `127.0.0.1:${(closed.address() as { port: number }).port}`;
+  await new Promise<void>((r) => closed.close(() => r()));
+  return address;
+}
+
+/** The worker's exit code, or a text saying it still ran after `ms`. */
+const exitWithin = (w: { exited: Promise<unknown> }, ms: number) =>
+  Promise.race([w.exited, new Promise((r) => setTimeout(() => r(`still running after ${ms / 1000} s`), ms))]);
+
 describe('fatal failures stop weir run', () => {
   it('a bootstrap server on a closed port: exit 1 within 30 s, naming the address and the setting', async () => {
     const closed = createServer();
@@ -37,6 +50,43 @@ describe('fatal failures stop weir run', () => {
     expect(code).toBe(1);
     expect(stderrOf(w.logs)).toContain(`no answer from ${address} (KAFKA_BOOTSTRAP_SERVERS) within 15000 ms`);
     console.log(`weir run against a closed port ended after ${Date.now() - started} ms`);
+  });
+
+  it('WEIR_CONNECT_TIMEOUT bounds the wait: a closed port with 3s ends the start after ~3 s, saying so', async () => {
+    const address = await closedPort();
+    const w = new WorkerPool(projectOnly(jsonCopy), { env: { KAFKA_BOOTSTRAP_SERVERS: address, WEIR_CONNECT_TIMEOUT: '3s' } }).start('a');
+    const started = Date.now();
+    expect(await exitWithin(w, 20_000)).toBe(1);
+    expect(stderrOf(w.logs)).toContain(`no answer from ${address} (KAFKA_BOOTSTRAP_SERVERS) within 3000 ms`);
+    console.log(`weir run with WEIR_CONNECT_TIMEOUT=3s against a closed port ended after ${Date.now() - started} ms`);
+  });
+
+  it('a schema registry that accepts connections and never answers: exit 1 within 30 s, naming its URL and the setting', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((s) => sockets.add(s.on('error', () => undefined)));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      const w = new WorkerPool(projectOnly(sinkTopology({})), { env: { SCHEMA_REGISTRY_URL: url, WEIR_CONNECT_TIMEOUT: '5s' } }).start('a');
+      const started = Date.now();
+      expect(await exitWithin(w, 30_000)).toBe(1);
+      expect(stderrOf(w.logs)).toMatch(new RegExp(`GET ${url}/subjects \\(SCHEMA_REGISTRY_URL\\): .*(timeout|aborted)`, 'i'));
+      expect(sockets.size).toBeGreaterThan(0); // it did connect: the registry accepted and stayed silent
+      console.log(`weir run against a silent registry ended after ${Date.now() - started} ms`);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      silent.close();
+    }
+  });
+
+  it('a database on a closed port: exit 1 within 30 s, naming its address and the setting', async () => {
+    const port = (await closedPort()).split(':')[1];
+    const db = `postgres://postgres@127.0.0.1:${port}/weir`;
+    const w = new WorkerPool(projectOnly(sinkTopology({})), { env: { DATABASE_URL: db, WEIR_CONNECT_TIMEOUT: '5s' } }).start('a');
+    const started = Date.now();
+    expect(await exitWithin(w, 30_000)).toBe(1);
+    expect(stderrOf(w.logs)).toContain(`Postgres at 127.0.0.1:${port}/weir (DATABASE_URL) is unreachable`);
+    console.log(`weir run against a closed database port ended after ${Date.now() - started} ms`);
   });
 
   it('an input topic that does not exist: exit 1 within 30 s, naming the topic and the broker reason', async () => {

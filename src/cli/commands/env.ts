@@ -4,6 +4,7 @@ import { CONNECTION_KEYS, ENV_FILE_RELATIVE, findEnvFile, projectDir, settingsWi
 import { KAFKA_SECURITY_KEYS, SECRET_KEYS } from '../../config/kafka.ts';
 import { redactSetting } from '../../config/redact.ts';
 import { JSON_OPTION, type Command } from '../command.ts';
+import { CONNECT_TIMEOUT_KEY } from '../connections.ts';
 
 /** The Kafka security settings, with the `…_FILE` variants of the secret ones. */
 const SECURITY_KEYS = KAFKA_SECURITY_KEYS.flatMap((k) => (SECRET_KEYS.has(k) ? [k, `${k}_FILE`] : [k]));
@@ -14,11 +15,14 @@ export const envCommand: Command = {
   options: [JSON_OPTION],
   positionals: [],
   details:
-    'Settings come from the environment, else from .weir/stack.env in the project (the nearest folder with a package.json or .git at or above the working directory; $WEIR_ENV_FILE names another file). Kafka security settings are listed when set. Passwords are shown as ***. Exit 1 when one of the four connection settings is not set.',
+    'Settings come from the environment, else from .weir/stack.env in the project (the nearest folder with a package.json or .git at or above the working directory; $WEIR_ENV_FILE names another file). Kafka security settings and WEIR_CONNECT_TIMEOUT are listed when set. Passwords are shown as ***. Exit 1 when one of the four connection settings is not set.',
   async run(args, io) {
     const file = findEnvFile();
     const fileLabel = process.env.WEIR_ENV_FILE ? '$WEIR_ENV_FILE' : ENV_FILE_RELATIVE;
-    const settings = [...settingsWithSources(CONNECTION_KEYS), ...settingsWithSources(SECURITY_KEYS).filter((s) => s.value !== undefined)];
+    const settings = [
+      ...settingsWithSources(CONNECTION_KEYS),
+      ...settingsWithSources([...SECURITY_KEYS, CONNECT_TIMEOUT_KEY]).filter((s) => s.value !== undefined),
+    ];
     const rows = settings.map((s) => ({
       key: s.key,
       value: s.value === undefined ? null : redactSetting(s.key, s.value, (k) => SECRET_KEYS.has(k)),

@@ -1,5 +1,5 @@
 // `weir run`: start the workers of a topology's steps in this process.
-import { databaseUrl, kafka, redisUrl, registry } from '../connections.ts';
+import { connectTimeoutMs, databaseUrl, kafka, redisUrl, registry } from '../connections.ts';
 import { rootLogger } from '../../observability/logger.ts';
 import { serveSupervisor, startThreads, STATIC_ENV, THREAD_ENV } from '../threads.ts';
 import { defaultInstanceId, runSteps, selectSteps } from '../workers.ts';
@@ -72,7 +72,7 @@ export const runCommand: Command = {
   ],
   positionals: [FILES_ARG],
   details:
-    "SIGTERM or SIGINT finish the transaction in flight, commit, leave the group and exit 0; a second signal exits at once. A failure that cannot be retried (authorization denied, a topic that does not exist, an invalid setting) stops every worker and exits 1 with the broker's reason.",
+    "Before it first joins, a cluster, registry or database that does not answer within WEIR_CONNECT_TIMEOUT (default 15s) ends it with exit 1, naming the address and the setting; once started it rides out outages. SIGTERM or SIGINT finish the transaction in flight, commit, leave the group and exit 0; a second signal exits at once. A failure that cannot be retried (authorization denied, a topic that does not exist, an invalid setting) stops every worker and exits 1 with the broker's reason.",
   async run(args, io) {
     const sessionTimeoutMs = parseDuration(String(args.options['session-timeout']));
     if (sessionTimeoutMs === undefined)
@@ -104,6 +104,7 @@ export const runCommand: Command = {
       steps: local.map((s) => s.name),
       kafka: kafka(),
       registry: registry(),
+      connectTimeoutMs: connectTimeoutMs(),
       logger,
       ...(dbUrl ? { databaseUrl: dbUrl } : {}),
       ...(rUrl ? { redisUrl: rUrl } : {}),

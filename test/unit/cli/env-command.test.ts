@@ -92,3 +92,19 @@ describe('weir env in a team repository', () => {
     expect(json.settings.map((s) => [s.source, s.value])).toEqual(Array(4).fill(['not set', null]));
   });
 });
+
+describe('WEIR_CONNECT_TIMEOUT', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('defaults to 15 s, takes a duration, and names itself when the value is not one', async () => {
+    const { connectTimeoutMs } = await import('../../../src/cli/connections.ts');
+    vi.stubEnv('WEIR_CONNECT_TIMEOUT', '');
+    expect(connectTimeoutMs()).toBe(15_000);
+    vi.stubEnv('WEIR_CONNECT_TIMEOUT', '4s');
+    expect(connectTimeoutMs()).toBe(4_000);
+    for (const bad of ['soon', '0s', '10m']) {
+      vi.stubEnv('WEIR_CONNECT_TIMEOUT', bad);
+      expect(() => connectTimeoutMs()).toThrow(`WEIR_CONNECT_TIMEOUT expects a duration from 1s to 5m, like 15s; got "${bad}"`);
+    }
+  });
+});
