@@ -1,7 +1,8 @@
 // Test-only hooks of `weir run`, from the environment: WEIR_TEST_CRASH=<point>:<n> makes the process
 // SIGKILL itself the n-th time it reaches <point> (counting from 1); WEIR_TEST_PAUSE=<point>:<n>
 // makes it SIGSTOP itself there (a zombie frozen mid-transaction); WEIR_TEST_BREAK=offset-off-by-one
-// commits the last processed offset instead of the next one. The fault tests use them to hit exact
+// commits the last processed offset instead of the next one; WEIR_TEST_HANG=stop makes stopping
+// never finish (as a stuck native close would). The fault tests use them to hit exact
 // moments of the protocol and to prove their checks fail on a broken build. Unset, nothing is hooked.
 import type { CrashPoint, WorkerHooks } from '../runtime/hooks.ts';
 
@@ -31,3 +32,6 @@ export function testHooksFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerHo
   };
   return hooks;
 }
+
+/** WEIR_TEST_HANG=stop: stopping never finishes, so the grace period must end the process. */
+export const hangsOnStop = (env: NodeJS.ProcessEnv = process.env): boolean => env.WEIR_TEST_HANG === 'stop';

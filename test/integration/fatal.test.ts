@@ -5,7 +5,7 @@ import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { KafkaAdmin } from '../../src/kafka/admin.ts';
 import { produceAll, readAll } from '../helpers/kafka.ts';
-import { projectOnly, sinkTopology } from '../helpers/pipeline.ts';
+import { createPipeline, projectOnly, sinkTopology } from '../helpers/pipeline.ts';
 import { createAcls, deleteAcls, type Acl } from '../helpers/acl.ts';
 import { kafkaConnection, scram, scramEnv } from '../helpers/services.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -87,6 +87,20 @@ describe('fatal failures stop weir run', () => {
     expect(await exitWithin(w, 30_000)).toBe(1);
     expect(stderrOf(w.logs)).toContain(`Postgres at 127.0.0.1:${port}/weir (DATABASE_URL) is unreachable`);
     console.log(`weir run against a closed database port ended after ${Date.now() - started} ms`);
+  });
+
+  it('a stop that never finishes (as a stuck native close): SIGTERM still ends the process within --grace-period', async () => {
+    const p = await createPipeline(jsonCopy);
+    const w = new WorkerPool(p, { env: { WEIR_TEST_HANG: 'stop' }, args: ['--grace-period', '3s'] }).start('a');
+    await waitFor(() => w.logs.some((l) => l.msg === 'assigned'), { timeoutMs: 60_000, what: 'the worker joined' });
+    const signalled = Date.now();
+    w.proc.kill('SIGTERM');
+    expect(await exitWithin(w, 20_000)).toBeNull(); // killed by its own SIGKILL: no exit code
+    expect(w.proc.signalCode).toBe('SIGKILL');
+    // Its stdout may still be arriving after the exit event.
+    const said = (l: Record<string, unknown>) => String(l.msg).startsWith('did not stop within the grace period (3s)');
+    await waitFor(() => w.logs.some(said), { timeoutMs: 10_000, what: 'the grace-period log line' });
+    console.log(`SIGTERM with a stop that never finishes: the process ended ${Date.now() - signalled} ms later (grace period 3 s)`);
   });
 
   it('an input topic that does not exist: exit 1 within 30 s, naming the topic and the broker reason', async () => {

@@ -4,12 +4,20 @@ import { rootLogger } from '../../observability/logger.ts';
 import { serveSupervisor, startThreads, STATIC_ENV, THREAD_ENV } from '../threads.ts';
 import { defaultInstanceId, runSteps, selectSteps } from '../workers.ts';
 import { serveEndpoints } from '../../observability/server.ts';
-import { parseDuration } from '../../topology/spec/index.ts';
+import { humanDuration, parseDuration } from '../../topology/spec/index.ts';
 import { UsageError } from '../args.ts';
+import { hangsOnStop } from '../test-hooks.ts';
 import type { Command } from '../command.ts';
 import { compileFiles, FILES_ARG, planOrReport } from '../topology-input.ts';
 
-const STOP_BOUND_MS = 30_000;
+/**
+ * Ends the process now. Not process.exit(): a native call that never returns (a consumer close stuck
+ * in librdkafka) holds a libuv thread that exit() joins — it would block there forever.
+ */
+function killSelf(): never {
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable: SIGKILL');
+}
 
 export const runCommand: Command = {
   name: 'run',
@@ -28,6 +36,14 @@ export const runCommand: Command = {
       type: 'string',
       description: 'consumer group session timeout (how fast a dead worker is replaced)',
       default: '45s',
+      value: '<duration>',
+    },
+    {
+      name: 'grace-period',
+      type: 'string',
+      description:
+        "how long SIGTERM may take to finish the batch in flight, commit and leave the group; then the process kills itself (keep it below the orchestrator's, e.g. terminationGracePeriodSeconds)",
+      default: '30s',
       value: '<duration>',
     },
     {
@@ -72,7 +88,7 @@ export const runCommand: Command = {
   ],
   positionals: [FILES_ARG],
   details:
-    "Before it first joins, a cluster, registry or database that does not answer within WEIR_CONNECT_TIMEOUT (default 15s) ends it with exit 1, naming the address and the setting; once started it rides out outages. SIGTERM or SIGINT finish the transaction in flight, commit, leave the group and exit 0; a second signal exits at once. A failure that cannot be retried (authorization denied, a topic that does not exist, an invalid setting) stops every worker and exits 1 with the broker's reason.",
+    "Before it first joins, a cluster, registry or database that does not answer within WEIR_CONNECT_TIMEOUT (default 15s) ends it with exit 1, naming the address and the setting; once started it rides out outages. SIGTERM or SIGINT finish the transaction in flight, commit, leave the group and exit 0; should that take longer than --grace-period, or at a second signal, the process kills itself (SIGKILL: a stuck native call cannot block it). A failure that cannot be retried (authorization denied, a topic that does not exist, an invalid setting) stops every worker and exits 1 with the broker's reason.",
   async run(args, io) {
     const sessionTimeoutMs = parseDuration(String(args.options['session-timeout']));
     if (sessionTimeoutMs === undefined)
@@ -82,6 +98,9 @@ export const runCommand: Command = {
     if (stallAfter !== undefined && !stallAfterMs)
       throw new UsageError(`--stall-after expects a duration like 2m; got ${JSON.stringify(stallAfter)}`, 'run');
     const isolateAfter = Number(args.options['isolate-after']);
+    const graceMs = parseDuration(String(args.options['grace-period']));
+    if (!graceMs)
+      throw new UsageError(`--grace-period expects a duration like 30s; got ${JSON.stringify(args.options['grace-period'])}`, 'run');
     const compiled = compileFiles(args.positionals, true);
     const plan = compiled.plan ?? planOrReport(args.positionals, io, true);
     if (!plan) return 1;
@@ -125,6 +144,8 @@ export const runCommand: Command = {
             String(args.options.delivery),
             '--isolate-after',
             String(isolateAfter),
+            '--grace-period',
+            String(args.options['grace-period']),
             ...(stallAfter === undefined ? [] : ['--stall-after', stallAfter]),
           ],
           instanceId,
@@ -147,6 +168,7 @@ export const runCommand: Command = {
         : undefined;
     if (endpoints) logger.info({ host: endpoints.host, port: endpoints.port }, 'serving /metrics, /healthz and /readyz');
     const stopAll = async () => {
+      if (hangsOnStop()) await new Promise(() => undefined);
       await Promise.all([running.stop(), threads?.stop()]);
       await endpoints?.close();
     };
@@ -156,13 +178,13 @@ export const runCommand: Command = {
         signals++;
         if (signals > 1) {
           logger.warn({ signal }, 'second signal: exiting now');
-          process.exit(130);
+          killSelf();
         }
-        logger.info({ signal }, 'stopping: finishing the batch in flight');
+        logger.info({ signal, gracePeriodMs: graceMs }, 'stopping: finishing the batch in flight');
         const bound = setTimeout(() => {
-          logger.error(`did not stop within ${STOP_BOUND_MS / 1000} s; exiting`);
-          process.exit(1);
-        }, STOP_BOUND_MS);
+          logger.error(`did not stop within the grace period (${humanDuration(graceMs)}); killing the process`);
+          killSelf();
+        }, graceMs);
         void stopAll().then(() => {
           clearTimeout(bound);
           resolve(0);
