@@ -97,9 +97,9 @@ describe('fatal failures stop weir run', () => {
     w.proc.kill('SIGTERM');
     expect(await exitWithin(w, 20_000)).toBeNull(); // killed by its own SIGKILL: no exit code
     expect(w.proc.signalCode).toBe('SIGKILL');
-    // Its stdout may still be arriving after the exit event.
-    const said = (l: Record<string, unknown>) => String(l.msg).startsWith('did not stop within the grace period (3s)');
-    await waitFor(() => w.logs.some(said), { timeoutMs: 10_000, what: 'the grace-period log line' });
+    // Its output may still be arriving after the exit event.
+    const said = () => stderrOf(w.logs).includes('weir run: did not stop within the grace period (3s); killing the process');
+    await waitFor(said, { timeoutMs: 10_000, what: 'the grace-period line on stderr' });
     console.log(`SIGTERM with a stop that never finishes: the process ended ${Date.now() - signalled} ms later (grace period 3 s)`);
   });
 

@@ -182,7 +182,9 @@ export const runCommand: Command = {
         }
         logger.info({ signal, gracePeriodMs: graceMs }, 'stopping: finishing the batch in flight');
         const bound = setTimeout(() => {
-          logger.error(`did not stop within the grace period (${humanDuration(graceMs)}); killing the process`);
+          const why = `did not stop within the grace period (${humanDuration(graceMs)}); killing the process`;
+          logger.error(why);
+          io.err(`weir run: ${why}`); // stderr is written synchronously; the log line may still sit in a buffer
           killSelf();
         }, graceMs);
         void stopAll().then(() => {
