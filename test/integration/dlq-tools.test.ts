@@ -186,4 +186,28 @@ describe('redrive loop guard', { timeout: 300_000 }, () => {
     ).toMatchObject({ done: 0, skipped: 1 });
     await pool.stopAll();
   });
+
+  it('empty is not null through a redrive: a zero-length key and value come back zero-length, a tombstone null', async () => {
+    const p = await createPipeline(transformTopology({ partitions: 1 }));
+    const step = p.plan.steps[0]!;
+    const pool = new WorkerPool(p);
+    pool.start('a');
+    await produceAll([
+      { topic: p.topic('in'), key: Buffer.alloc(0), value: Buffer.alloc(0) },
+      { topic: p.topic('in'), key: null, value: null },
+    ]);
+    await waitFor(async () => (await readAll(step.retry.dlq))[1], { timeoutMs: 60_000, what: 'both records in the DLQ' });
+    expect(JSON.parse((await cli('dlq', 'redrive', p.file, '--step', step.name, '--execute', '--json')).out)).toMatchObject({ done: 2 });
+    // Both fail again (the step cannot decode them) and come back, as redriven copies.
+    const redriven = await waitFor(
+      async () => {
+        const copies = (await readAll(step.retry.dlq)).filter((r) => r.headers.some((h) => h.key === 'weir.redrive.count'));
+        return copies.length >= 2 ? copies : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the redriven records back in the DLQ' },
+    );
+    const shape = (b: Buffer | null) => (b === null ? 'null' : `${b.length} bytes`);
+    expect(redriven.map((r) => `${shape(r.key)}/${shape(r.value)}`).sort()).toEqual(['0 bytes/0 bytes', 'null/null']);
+    await pool.stopAll();
+  });
 });
