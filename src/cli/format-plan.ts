@@ -22,7 +22,8 @@ function what(step: PlannedStep): string {
       return `route by ${JSON.stringify(step.route!.by)}`;
     case 'postgres': {
       const pg = step.postgres!;
-      return `postgres sink → table ${pg.table} (${pg.mode} by ${pg.key.join(', ')}${pg.version ? `, version ${pg.version}` : ''})`;
+      const columns = `columns${pg.columnsFrom === 'auto' ? ` (auto: fields of ${step.readerSchema})` : ''}: ${pg.columns.map((c) => c.name).join(', ')}`;
+      return `postgres sink → table ${pg.table} (${pg.mode} by ${pg.key.join(', ')}${pg.version ? `, version ${pg.version}` : ''}); ${columns}; on tombstone: ${pg.onTombstone}`;
     }
     case 'http':
       return `http sink → ${step.http!.method} ${step.http!.url} (${step.http!.idempotencyHeader})`;
@@ -51,7 +52,10 @@ export function formatPlan(plan: Plan): string {
   out.push(
     '',
     `schema subjects (${plan.subjects.length}):`,
-    ...plan.subjects.map((s) => `  ${s.subject}  ${s.schema}  ${s.compatibility}  sha256:${s.fingerprint}`),
+    ...plan.subjects.map(
+      (s) =>
+        `  ${s.subject}  ${s.schema}  ${s.compatibility}  sha256:${s.fingerprint}${s.register ? '' : '  (left to its producer: not registered)'}`,
+    ),
   );
   out.push('', `steps (${plan.steps.length}):`);
   for (const s of plan.steps) out.push(...stepLines(s));

@@ -35,7 +35,12 @@ export class StepIO {
     private readonly input: TopicCodecs,
     private readonly outputs: Map<string, TopicCodecs>,
     private readonly isolation: Isolation | undefined,
-  ) {}
+  ) {
+    this.passTombstones = step.postgres !== null && step.postgres !== undefined && step.postgres.onTombstone !== 'dlq';
+  }
+
+  /** A Postgres sink that deletes or ignores tombstones gets them as they are (value null), not as undecodable. */
+  private readonly passTombstones: boolean;
 
   static async create(plan: Plan, step: PlannedStep, root: string, serde: AvroSerde, isolation?: Isolation): Promise<StepIO> {
     const topic = (name: string) => {
@@ -84,7 +89,7 @@ export class StepIO {
       const w: Work = { raw, envelope: readEnvelope(raw), key: undefined, value: undefined, poison: undefined };
       try {
         w.key = keyCodec.decode(raw.key);
-        w.value = valueCodec.decode(raw.value);
+        w.value = raw.value === null && this.passTombstones ? null : valueCodec.decode(raw.value);
       } catch (err) {
         if (!(err instanceof DeserializationError)) throw err;
         w.poison = err;

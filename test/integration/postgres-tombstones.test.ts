@@ -7,6 +7,7 @@ import { runSteps, type Running } from '../../src/cli/workers.ts';
 import type { OutboundRecord } from '../../src/kafka/types.ts';
 import { rootLogger } from '../../src/observability/logger.ts';
 import { RegistryClient } from '../../src/schema/registry.ts';
+import { eventRecords, makeEvents } from '../helpers/events.ts';
 import { produceAll, readAll } from '../helpers/kafka.ts';
 import { createPipeline, createSinkTables, type TestPipeline } from '../helpers/pipeline.ts';
 import { kafkaConnection, services } from '../helpers/services.ts';
@@ -113,6 +114,33 @@ describe('postgres sink tombstones', { timeout: 180_000 }, () => {
       { op: 'DELETE', n: '250', distinct: '250' },
       { op: 'INSERT', n: '200', distinct: '200' },
     ]);
+    expect(await readAll(p.plan.steps[0]!.retry.dlq)).toEqual([]);
+  });
+
+  it('delete on an Avro-valued input: the tombstone reaches the sink (not the DLQ as undecodable) and deletes its row', async () => {
+    const p = await createPipeline(
+      (id) => `pipeline: tomb${id}
+topics:
+  in.${id}: { partitions: 1, key: string, value: schemas/Event.avsc }
+steps:
+  store-${id}:
+    input: in.${id}
+    sink:
+      postgres:
+        table: t_${id}
+        key: [k]
+        columns: { k: $key, id: id, seq: seq }
+        onTombstone: delete
+    batch: { records: 50, time: 50ms }
+    retry: { delays: [500ms] }
+`,
+    );
+    await createSinkTables(p);
+    const topic = p.topic('in');
+    await produceAll([...(await eventRecords(topic, makeEvents(6, 3))), tombstone(topic, 'k0'), tombstone(topic, 'k2')]);
+    await start(p);
+    await appliedUpTo(p, 8);
+    expect(await query(`SELECT k, id, seq FROM t_${p.id} ORDER BY k`)).toEqual([{ k: 'k1', id: 'e4', seq: '2' }]);
     expect(await readAll(p.plan.steps[0]!.retry.dlq)).toEqual([]);
   });
 

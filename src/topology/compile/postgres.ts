@@ -137,14 +137,6 @@ export function checkPostgres(ctx: CompileContext, entry: StepEntry, readerSchem
       `version column \`${pg.version}\` is not in \`columns\`${auto ? ` (\`auto\`: the ${listed})` : ''}${missing(pg.version)}`,
     );
   if (pg.onTombstone === 'delete') checkTombstoneKey(ctx, entry, pg.key, columns, at);
-  // The worker's decoding takes a null Avro value for an undecodable record (a poison pill) before
-  // the sink sees it; until it hands tombstones to the sink, say so rather than let them surprise.
-  if (pg.onTombstone !== 'dlq' && ctx.topics.get(entry.decl.input)?.decl.value.format === 'avro')
-    ctx.diag.warn(
-      ctx.loc(at('onTombstone')),
-      'invalid-value',
-      `\`onTombstone: ${pg.onTombstone}\` applies to json, string and bytes values for now: a tombstone of the Avro topic \`${entry.decl.input}\` still goes to the DLQ as a DeserializationError`,
-    );
   return {
     table: pg.table,
     key: pg.key,
