@@ -14,6 +14,8 @@ const FORBIDDEN = {
   observability: ['topology', 'schema', 'kafka', 'runtime', 'retry', 'sinks', 'ratelimit', 'admin', 'cli', 'config', 'stack'],
   config: ['topology', 'schema', 'kafka', 'runtime', 'retry', 'sinks', 'ratelimit', 'admin', 'cli', 'stack'],
   testing: ['cli', 'stack'],
+  // The web console: admin/'s actions and views, never the workers' internals.
+  console: ['runtime', 'sinks', 'cli', 'stack', 'testing'],
   // The local stack (weir stack up|down|status): the Kafka client through src/kafka, settings through src/config.
   stack: ['topology', 'schema', 'runtime', 'retry', 'sinks', 'ratelimit', 'admin', 'cli', 'testing', 'observability'],
 };

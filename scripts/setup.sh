@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes a machine ready for weir, idempotently: the Debian packages that the native Kafka client
-# needs to build from source, Java and Maven for the local stack, then `npm ci`.
+# needs to build from source, Java and Maven for the local stack, Debian's chromium for the
+# console's browser test (playwright-core drives it; no browser download), then `npm ci`.
 # On a laptop with internet the Kafka client downloads its prebuilt binary instead; CKJS_LINKING
 # only matters when it has to build (offline machines like CI).
 set -euo pipefail
@@ -18,6 +19,7 @@ if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
   done
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   if ((${#missing[@]})); then
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -55,9 +55,14 @@ export function bucket(id: string): number {
   return h % 100;
 }
 
+const blocked = new Set((process.env.ENRICH_BLOCKED_CUSTOMERS ?? '').split(',').filter(Boolean));
+
 export const enrich: Transform<OrderCreated, OrderEnriched> = (record, ctx) => {
   const order = record.value;
   if (order.items.length === 0) throw new ValidationError(`order ${order.orderId} has no items`);
+  // ENRICH_BLOCKED_CUSTOMERS (comma-separated ids) stands in for a rule that is lifted later: their
+  // orders go to the DLQ, and once the worker runs without the block a redrive brings them through.
+  if (blocked.has(order.customerId)) throw new ValidationError(`customer ${order.customerId} is blocked`);
   // The demo sets ENRICH_FLAKY_PERCENT to simulate a customer service that times out now and then:
   // the first attempt of those orders fails and the retry tier brings them through.
   if (ctx.attempt === 1 && bucket(order.orderId) < Number(process.env.ENRICH_FLAKY_PERCENT ?? 0)) {

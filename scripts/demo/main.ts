@@ -18,6 +18,9 @@ import { schemaFile } from '../../src/schema/codecs.ts';
 import { RegistryClient } from '../../src/schema/registry.ts';
 import { compileTopology } from '../../src/topology/compile/index.ts';
 import { toText } from '../../src/topology/graph.ts';
+import type { Plan } from '../../src/topology/plan.ts';
+import type { KafkaConnection } from '../../src/kafka/client-config.ts';
+import { startConsole } from '../../src/console/server.ts';
 import { stackUp } from '../../src/stack/stack.ts';
 import { demoOrders } from './orders.ts';
 import { startProvider } from './receiver.ts';
@@ -184,6 +187,24 @@ async function main(): Promise<void> {
     `\n${ok ? 'OK' : 'CHECK FAILED'}: next, try \`weir lag\`, \`weir dlq stats --step enrich\`, \`weir dlq show --step enrich\`, or \`weir graph\`.`,
   );
   if (!ok) process.exitCode = 1;
+  await serveConsole(plan, conn, registry, settings.DATABASE_URL);
+}
+
+/**
+ * Ends with the console's address: interactive, it serves until Ctrl-C; otherwise (CI, a pipe) it
+ * says how to serve it, since nobody could open it after the demo exits.
+ */
+async function serveConsole(plan: Plan, conn: KafkaConnection, registry: RegistryClient, databaseUrl: string): Promise<void> {
+  const port = Number(process.env.DEMO_CONSOLE_PORT ?? 8080);
+  const opts = { plan, kafka: conn, registry, databaseUrl, workers: [] };
+  if (!process.stdin.isTTY || process.env.CI) {
+    say(`console: \`npm run weir -- console topology/orders.yaml\` serves it at http://127.0.0.1:${port}`);
+    return;
+  }
+  const server = await startConsole(opts, port, '127.0.0.1').catch(() => startConsole(opts, 0, '127.0.0.1'));
+  say(`console: ${server.url}  (the pipeline, lag, retry tiers and the DLQ explorer; Ctrl-C stops it)`);
+  await new Promise((resolve) => process.once('SIGINT', resolve));
+  await server.close();
 }
 
 main().then(

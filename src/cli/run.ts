@@ -40,6 +40,7 @@ const MODULES: Record<string, () => Promise<Module>> = {
   'stack down': () => import('./commands/stack.ts') as Promise<Module>,
   'stack status': () => import('./commands/stack.ts') as Promise<Module>,
   init: () => import('./commands/init.ts') as Promise<Module>,
+  console: () => import('./commands/console.ts') as Promise<Module>,
 };
 export const COMMAND_NAMES = Object.keys(MODULES);
 const known = (name: string) => Object.hasOwn(MODULES, name);

@@ -1,11 +1,10 @@
 // `weir dlq list | stats | show | redrive | purge`: triage and recovery of failed records.
 import { createInterface } from 'node:readline/promises';
 import { purge, redrive, type RedriveTarget } from '../../admin/dlq/actions.ts';
-import { dlqStats, matches, readDlq, type DlqEntry, type DlqFilter } from '../../admin/dlq/entries.ts';
+import { dlqStats, matches, readDlq, type DlqFilter } from '../../admin/dlq/entries.ts';
 import { kafka as kafkaConnection, registry } from '../connections.ts';
-import { AvroSerde } from '../../schema/serde.ts';
+import { dlqDecoder } from '../../admin/dlq/decode.ts';
 import type { Plan, PlannedStep } from '../../topology/plan.ts';
-import { findTopic } from '../../topology/plan.ts';
 import { formatDuration } from '../../topology/spec/index.ts';
 import { UsageError, type OptionSpec, type ParsedArgs } from '../args.ts';
 import { EXECUTE_OPTION, JSON_OPTION, type Command, type Io } from '../command.ts';
@@ -100,31 +99,6 @@ export const dlqStatsCommand: Command = {
   },
 };
 
-function printable(v: unknown): unknown {
-  if (Buffer.isBuffer(v)) return v.toString('base64');
-  if (typeof v === 'bigint') return v.toString();
-  if (Array.isArray(v)) return v.map(printable);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, printable(x)]));
-  return v;
-}
-
-/** Values shown as they were written: Avro decoded with the writer's schema, else text or base64. */
-async function decoder(plan: Plan, step: PlannedStep, entries: DlqEntry[]): Promise<(e: DlqEntry) => unknown> {
-  const topic = findTopic(plan, step.input);
-  const raw = (b: Buffer | null) =>
-    b === null ? null : /^[\x09\x0a\x0d\x20-\x7e]*$/.test(b.toString('latin1')) ? b.toString('utf8') : { base64: b.toString('base64') };
-  if (topic?.value.format !== 'avro') return (e) => raw(e.record.value);
-  const serde = new AvroSerde(registry());
-  await serde.prepare(entries.map((e) => e.record.value));
-  return (e) => {
-    try {
-      return printable(serde.decode(e.record.value));
-    } catch {
-      return { undecodable: raw(e.record.value) };
-    }
-  };
-}
-
 export const dlqShowCommand: Command = {
   name: 'dlq show',
   summary: 'DLQ records with their failure headers; values decoded with their schema when possible',
@@ -143,7 +117,7 @@ export const dlqShowCommand: Command = {
     const filter = filterOf(args, 'dlq show');
     const entries = (await readDlq(kafka(), step)).filter((e) => (args.options.all || !e.handled) && matches(e, filter));
     const shown = entries.slice(0, Number(args.options.limit));
-    const decode = await decoder(plan, step, shown);
+    const decode = await dlqDecoder(plan, step, shown, registry());
     const rows = shown.map((e) => ({
       partition: e.record.partition,
       offset: e.record.offset,
