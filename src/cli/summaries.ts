@@ -23,4 +23,5 @@ export const SUMMARIES: Readonly<Record<string, string>> = {
   "stack down": "stop what this project's stack started (the machine's own Postgres and Redis stay up)",
   "stack status": "show which stack services answer where, and which this project started",
   "init": "write a team repository: an example pipeline, its schemas, transform and tests, CI and a local stack",
+  "console": "serve the web console: the pipeline graph, live lag, retry tiers, the DLQ explorer, redrive and purge",
 };
