@@ -14,8 +14,14 @@ export interface StepView extends StepLag {
   figures: WorkerFigures;
 }
 
+type Snapshot = { steps: StepView[]; workers: { answered: number; asked: number } };
+
+const LOOK_EVERY_MS = 1_500;
+
 export class Overview {
   private previous = new Map<string, { at: number; committed: number }>();
+  private looking: Promise<Snapshot> | undefined;
+  private last: { at: number; snapshot: Snapshot } | undefined;
 
   constructor(
     private readonly plan: Plan,
@@ -25,7 +31,28 @@ export class Overview {
     private readonly workers: string[],
   ) {}
 
-  async steps(): Promise<{ steps: StepView[]; workers: { answered: number; asked: number } }> {
+  /**
+   * The current picture: one look at a time however many pages ask, and a look younger than
+   * LOOK_EVERY_MS is shared (each look opens admin clients and reads the tiers).
+   */
+  steps(): Promise<Snapshot> {
+    if (this.looking) return this.looking;
+    if (this.last && Date.now() - this.last.at < LOOK_EVERY_MS) return Promise.resolve(this.last.snapshot);
+    this.looking = this.look().then(
+      (snapshot) => {
+        this.last = { at: Date.now(), snapshot };
+        this.looking = undefined;
+        return snapshot;
+      },
+      (err: unknown) => {
+        this.looking = undefined;
+        throw err;
+      },
+    );
+    return this.looking;
+  }
+
+  private async look(): Promise<Snapshot> {
     const now = Date.now();
     const [lags, figures] = await Promise.all([
       Promise.all(this.plan.steps.map((s) => stepLag(s, this.kafka, this.databaseUrl, now))),

@@ -14,6 +14,16 @@ td,th{border:1px solid #dadce0;padding:4px 8px;text-align:left;vertical-align:to
 .card{border:1px solid #dadce0;border-radius:6px;padding:8px 14px;margin-bottom:14px}.muted{color:#5f6368}button{cursor:pointer}
 .graph{overflow:auto;border:1px solid #dadce0;border-radius:6px;padding:6px;margin-bottom:16px;background:#fff}`;
 
+// A refusal (4xx) is a fragment to show, not an error to drop: htmx swaps it in like a success.
+const HTMX_CONFIG = JSON.stringify({
+  responseHandling: [
+    { code: '204', swap: false },
+    { code: '[23]..', swap: true },
+    { code: '4..', swap: true, error: true },
+    { code: '...', swap: false, error: true },
+  ],
+});
+
 export function layout(title: string, body: Html, actions: boolean): Html {
   return html`<!doctype html>
     <html lang="en">
@@ -23,6 +33,7 @@ export function layout(title: string, body: Html, actions: boolean): Html {
         <style>
           ${raw(STYLE)}
         </style>
+        <meta name="htmx-config" content="${HTMX_CONFIG}" />
         <script src="/assets/htmx.min.js"></script>
       </head>
       <body>

@@ -3,8 +3,8 @@
 // running in `weir run` workers: the graph shows the three steps; lag moves while orders are
 // produced and reaches 0; a dead-lettered order is found by its error class and opened, its Avro
 // value decoded; after the cause is lifted, a redrive is previewed, refused without the token,
-// confirmed with it, audited — and the order reaches the output. Screenshots go to
-// test-results/console/.
+// confirmed with it, audited — and the order reaches the output; a replay is planned (dry run).
+// Screenshots of each view go to test-results/console/.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -168,5 +168,15 @@ describe('weir console in a browser', { timeout: 400_000 }, () => {
       { timeoutMs: 60_000, what: 'the redriven order in the output' },
     );
     expect(enriched.filter((r) => r.value?.includes('ord-blocked-1'))).toHaveLength(1);
+
+    // Replay planning: a dry run for the step, which names the members to stop first.
+    await page.goto(`${server.url}/replay`);
+    await page.locator('select[name=step]').selectOption('enrich');
+    await page.locator('[data-testid=plan-replay]').click();
+    await expect
+      .poll(() => page.locator('[data-testid=replay-plan]').textContent(), { timeout: 30_000 })
+      .toContain('records processed again');
+    expect(await page.locator('[data-testid=replay-plan]').textContent()).toMatch(/active members .*stop the step's workers/);
+    await shot(page, '9-replay-plan');
   });
 });

@@ -1,8 +1,12 @@
 // Against the broker's SASL/SCRAM listener: deploy (including topic configs over @platformatic/kafka
-// connection), an exactly-once `weir run`, secrets read from a file and never printed, and a wrong
-// password reported as such.
+// connection), an exactly-once `weir run`, the web console reading lag and the DLQ with the same
+// settings, secrets read from a file and never printed, and a wrong password reported as such.
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.ts';
+import { kafkaSettings } from '../../src/config/kafka.ts';
+import { startConsole } from '../../src/console/server.ts';
+import { RegistryClient } from '../../src/schema/registry.ts';
+import { compileTopology } from '../../src/topology/compile/index.ts';
 import { CLEAN, decodeEvents, eventRecords, makeEvents, verifyOutput } from '../helpers/events.ts';
 import { produceAll, readAll, waitForGroupCaughtUp } from '../helpers/kafka.ts';
 import { projectOnly, transformTopology } from '../helpers/pipeline.ts';
@@ -36,6 +40,31 @@ describe('a SASL/SCRAM cluster', { timeout: 180_000 }, () => {
     pool.start('a');
     await waitForGroupCaughtUp(`weir.t${p.id}.step-${p.id}`, `in.${p.id}`);
     expect(verifyOutput(await decodeEvents(await readAll(`out.${p.id}`)), events)).toEqual(CLEAN);
+    // The console with the same settings: lag and the DLQ read over SCRAM.
+    const { plan } = compileTopology([p.file], { root: p.root });
+    const s = kafkaSettings({ ...services(), ...env });
+    const web = await startConsole(
+      {
+        plan: plan!,
+        kafka: { bootstrapServers: s.bootstrapServers, extra: s.extra },
+        registry: new RegistryClient(services().SCHEMA_REGISTRY_URL),
+        workers: [],
+      },
+      0,
+      '127.0.0.1',
+    );
+    const pages: string[] = [];
+    try {
+      for (const path of ['/', '/fragments/steps', '/dlq']) {
+        const res = await fetch(`${web.url}${path}`);
+        expect(res.status).toBe(200);
+        pages.push(await res.text());
+      }
+    } finally {
+      await web.close();
+    }
+    expect(pages[1]).toMatch(/data-testid="lag">0</);
+    expect(pages[2]).toContain(`step-${p.id}`);
     expect(await pool.stopAll()).toEqual([0]);
     const outputs = [
       deployed.out,
@@ -43,6 +72,7 @@ describe('a SASL/SCRAM cluster', { timeout: 180_000 }, () => {
       (await cli(env, 'plan', p.file)).out,
       (await cli(env, 'env')).out,
       JSON.stringify(pool.history.flatMap((w) => w.logs)),
+      ...pages,
     ];
     for (const text of outputs) expect(text).not.toContain(scram().password);
   });

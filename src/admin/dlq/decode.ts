@@ -18,7 +18,12 @@ export function printable(v: unknown): unknown {
 export const rawValue = (b: Buffer | null): unknown =>
   b === null ? null : /^[\x09\x0a\x0d\x20-\x7e]*$/.test(b.toString('latin1')) ? b.toString('utf8') : { base64: b.toString('base64') };
 
-export async function dlqDecoder(plan: Plan, step: PlannedStep, entries: DlqEntry[], registry: RegistryClient): Promise<(e: DlqEntry) => unknown> {
+export async function dlqDecoder(
+  plan: Plan,
+  step: PlannedStep,
+  entries: DlqEntry[],
+  registry: RegistryClient,
+): Promise<(e: DlqEntry) => unknown> {
   const topic = findTopic(plan, step.input);
   if (topic?.value.format !== 'avro') return (e) => rawValue(e.record.value);
   const serde = new AvroSerde(registry);
