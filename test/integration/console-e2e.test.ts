@@ -97,6 +97,8 @@ describe('weir console in a browser', { timeout: 400_000 }, () => {
     );
     browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    // Every wait is for a condition; generous, so that a loaded machine is slower, not failing.
+    page.setDefaultTimeout(90_000);
 
     // The graph: the three steps of the example.
     await page.goto(server.url);
@@ -148,16 +150,16 @@ describe('weir console in a browser', { timeout: 400_000 }, () => {
     await waitFor(() => second.logs.filter((l) => l.msg === 'assigned').length >= 3, { timeoutMs: 90_000, what: 'three steps rejoined' });
     await page.goto(`${server.url}/dlq/enrich?errorClass=ValidationError`);
     await page.locator('[data-testid=preview]').click();
-    await expect.poll(() => page.locator('[data-testid=preview-result]').textContent()).toContain(`redrive 1 records to ${p.created}`);
+    expect(await page.locator('[data-testid=preview-result]').textContent()).toContain(`redrive 1 records to ${p.created}`);
     await shot(page, '6-preview');
     await page.locator('[data-testid=confirm]').click(); // no token
-    await expect.poll(() => page.locator('[data-testid=refused]').textContent()).toContain('the token is missing or wrong');
+    expect(await page.locator('[data-testid=refused]').textContent()).toContain('the token is missing or wrong');
     expect(await readAll(p.created)).toHaveLength(orders.records.length + 1); // nothing was redriven
     await shot(page, '7-refused');
     await page.locator('[data-testid=preview]').click();
     await page.locator('[data-testid=token]').fill(TOKEN);
     await page.locator('[data-testid=confirm]').click();
-    await page.locator('[data-testid=job][data-state=finished]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid=job][data-state=finished]').waitFor();
     expect(JSON.parse((await page.locator('[data-testid=audit]').textContent())!)).toMatchObject({ action: 'dlq-redrive', step: 'enrich' });
     await shot(page, '8-redriven');
     const enriched = await waitFor(
