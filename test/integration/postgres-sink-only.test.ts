@@ -2,12 +2,9 @@
 // producer's subject alone (no new version, no compatibility change) unless the topic says
 // `registerSchema: true`; the sink reads each record with the writer's schema (a newer one than the
 // local copy), and `columns: auto` creates and fills the table from the local schema's fields.
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyDeploy, diffDeploy } from '../../src/admin/deploy.ts';
-import { runSteps } from '../../src/cli/workers.ts';
 import { KafkaAdmin } from '../../src/kafka/admin.ts';
-import { rootLogger } from '../../src/observability/logger.ts';
 import { avroType } from '../../src/schema/avro.ts';
 import { RegistryClient } from '../../src/schema/registry.ts';
 import { encodeAvro } from '../../src/schema/serde.ts';
@@ -16,6 +13,7 @@ import type { Plan } from '../../src/topology/plan.ts';
 import { produceAll } from '../helpers/kafka.ts';
 import { projectOnly } from '../helpers/pipeline.ts';
 import { kafkaConnection, services } from '../helpers/services.ts';
+import { query, startSteps } from '../helpers/steps.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const topology = (register: string) => (id: string) => `pipeline: so${id}
@@ -59,16 +57,6 @@ afterAll(async () => {
   }
 });
 
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: services().DATABASE_URL });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 function compile(file: string, root: string): Plan {
   const { plan, diagnostics } = compileTopology([file], { root });
   if (!plan) throw new Error(diagnostics.map((d) => d.message).join('\n'));
@@ -111,14 +99,8 @@ describe('a sink-only topology', { timeout: 180_000 }, () => {
     const type = avroType(PRODUCER_SCHEMA);
     const events = Array.from({ length: 40 }, (_, i) => ({ id: `e${i}`, key: `k${i % 4}`, seq: i, payload: 'p', note: 'new' }));
     await produceAll(events.map((e) => ({ topic, key: e.key, value: encodeAvro(type, producerId, e, subject) })));
-    const running = await runSteps({
-      plan,
-      root: project.root,
-      kafka: kafkaConnection('weir-sink-only-test'),
+    const running = await startSteps({ plan, root: project.root, id: project.id }, 'weir-sink-only-test', {
       registry,
-      logger: rootLogger().child({ test: project.id }),
-      instanceId: 'test',
-      sessionTimeoutMs: 6_000,
       databaseUrl: services().DATABASE_URL,
     });
     try {

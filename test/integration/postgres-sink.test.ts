@@ -1,18 +1,16 @@
 // The Postgres sink on the real stack: rows and offsets in one transaction, the final state of an
 // upsert table, version-guarded replays that change nothing, a bad row isolated into the DLQ, and a
 // connection cut inside an open transaction.
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSteps, type Running } from '../../src/cli/workers.ts';
-import { rootLogger } from '../../src/observability/logger.ts';
+import type { Running } from '../../src/cli/workers.ts';
+import { query, startSteps } from '../helpers/steps.ts';
 import { schemaFile } from '../../src/schema/codecs.ts';
-import { RegistryClient } from '../../src/schema/registry.ts';
 import { PostgresSink } from '../../src/sinks/postgres/sink.ts';
 import type { SinkRecord } from '../../src/sinks/sink.ts';
 import { eventRecords, makeEvents, type Event } from '../helpers/events.ts';
 import { produceAll, readAll } from '../helpers/kafka.ts';
 import { createPipeline, createSinkTables, sinkTopology, type TestPipeline } from '../helpers/pipeline.ts';
-import { kafkaConnection, services } from '../helpers/services.ts';
+import { services } from '../helpers/services.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 let running: Running | undefined;
@@ -22,27 +20,7 @@ afterEach(async () => {
 });
 
 async function start(p: TestPipeline, databaseUrl = services().DATABASE_URL) {
-  const s = services();
-  running = await runSteps({
-    plan: p.plan,
-    root: p.root,
-    kafka: kafkaConnection('weir-pg-test'),
-    registry: new RegistryClient(s.SCHEMA_REGISTRY_URL),
-    logger: rootLogger().child({ test: p.id }),
-    instanceId: 'test',
-    sessionTimeoutMs: 6_000,
-    databaseUrl,
-  });
-}
-
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: services().DATABASE_URL });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
+  running = await startSteps(p, 'weir-pg-test', { databaseUrl });
 }
 
 /** A trigger logging every application of a row of t_<id>; a rolled-back transaction rolls its log rows back too. */

@@ -1,16 +1,14 @@
 // Tombstones (null values) in a Postgres sink on the real stack: `delete` removes the row of the
 // record key in the batch's transaction, once, also when a commit's answer is lost and the batch is
 // redone; `ignore` leaves the row; `dlq` (the default) sends the tombstone to the DLQ, key bytes intact.
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSteps, type Running } from '../../src/cli/workers.ts';
+import type { Running } from '../../src/cli/workers.ts';
+import { query, startSteps } from '../helpers/steps.ts';
 import type { OutboundRecord } from '../../src/kafka/types.ts';
-import { rootLogger } from '../../src/observability/logger.ts';
-import { RegistryClient } from '../../src/schema/registry.ts';
 import { eventRecords, makeEvents } from '../helpers/events.ts';
 import { produceAll, readAll } from '../helpers/kafka.ts';
 import { createPipeline, createSinkTables, type TestPipeline } from '../helpers/pipeline.ts';
-import { kafkaConnection, services } from '../helpers/services.ts';
+import { services } from '../helpers/services.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 let running: Running | undefined;
@@ -36,27 +34,7 @@ ${onTombstone ? `        onTombstone: ${onTombstone}\n` : ''}    batch: { record
 `;
 
 async function start(p: TestPipeline, databaseUrl = services().DATABASE_URL) {
-  const s = services();
-  running = await runSteps({
-    plan: p.plan,
-    root: p.root,
-    kafka: kafkaConnection('weir-tombstone-test'),
-    registry: new RegistryClient(s.SCHEMA_REGISTRY_URL),
-    logger: rootLogger().child({ test: p.id }),
-    instanceId: 'test',
-    sessionTimeoutMs: 6_000,
-    databaseUrl,
-  });
-}
-
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: services().DATABASE_URL });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
+  running = await startSteps(p, 'weir-tombstone-test', { databaseUrl });
 }
 
 const upsert = (topic: string, k: string, n: number): OutboundRecord => ({ topic, key: k, value: Buffer.from(JSON.stringify({ k, n })) });

@@ -5,14 +5,13 @@
 // until the step isolates the record, /readyz reports the stalled partition in between, then the
 // record is in the DLQ, the partition flows on and /readyz is ready again.
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSteps, type Running } from '../../src/cli/workers.ts';
+import type { Running } from '../../src/cli/workers.ts';
+import { startSteps } from '../helpers/steps.ts';
 import { alterTopicConfigs, describeTopicConfigs } from '../../src/kafka/topic-configs.ts';
-import { rootLogger } from '../../src/observability/logger.ts';
 import { serveEndpoints, type Endpoints } from '../../src/observability/server.ts';
-import { RegistryClient } from '../../src/schema/registry.ts';
 import { produceAll, readAll, waitForGroupCaughtUp } from '../helpers/kafka.ts';
 import { createPipeline } from '../helpers/pipeline.ts';
-import { kafkaConnection, services } from '../helpers/services.ts';
+import { kafkaConnection } from '../helpers/services.ts';
 
 let running: Running | undefined;
 let endpoints: Endpoints | undefined;
@@ -58,15 +57,7 @@ async function run(yaml: (id: string) => string) {
     { topic: p.topic('in'), partition: 0, key: 'b', value: big },
     { topic: p.topic('in'), partition: 0, key: 'c', value: json('after', 10) },
   ]);
-  running = await runSteps({
-    plan: p.plan,
-    root: p.root,
-    kafka: kafkaConnection('weir-size-test'),
-    registry: new RegistryClient(services().SCHEMA_REGISTRY_URL),
-    logger: rootLogger().child({ test: p.id }),
-    instanceId: 'test',
-    sessionTimeoutMs: 6_000,
-  });
+  running = await startSteps(p, 'weir-size-test');
   await waitForGroupCaughtUp(p.plan.steps[0]!.group, p.topic('in'), 60_000);
   const ids = (records: Array<{ value: Buffer | null }>) => records.map((r) => (JSON.parse(r.value!.toString()) as { id: string }).id);
   return { p, big, ids };
@@ -98,17 +89,7 @@ describe('records larger than the broker default', { timeout: 120_000 }, () => {
     const out = p.topic('out');
     const dlqTopic = p.plan.steps[0]!.retry.dlq;
     await produceAll([{ topic: p.topic('in'), partition: 0, key: 'w', value: json('warm', 10) }]);
-    running = await runSteps({
-      plan: p.plan,
-      root: p.root,
-      kafka: kafkaConnection('weir-size-test'),
-      registry: new RegistryClient(services().SCHEMA_REGISTRY_URL),
-      logger: rootLogger().child({ test: p.id }),
-      instanceId: 'test',
-      sessionTimeoutMs: 6_000,
-      stallAfterMs: 1_000,
-      isolateAfter: 2,
-    });
+    running = await startSteps(p, 'weir-size-test', { stallAfterMs: 1_000, isolateAfter: 2 });
     const workers = running.workers;
     endpoints = await serveEndpoints(0, () => workers.map((w) => w.status()), '127.0.0.1');
     const readyz = async () => {
