@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes a machine ready for weir, idempotently: the Debian packages that the native Kafka client
 # needs to build from source, Java and Maven for the local stack, Debian's chromium for the
-# console's browser test (playwright-core drives it; no browser download), then `npm ci`.
+# console's browser test (playwright-core drives it; no browser download), iproute2 and iptables
+# for the fault suite's network faults, then `npm ci`.
 # On a laptop with internet the Kafka client downloads its prebuilt binary instead; CKJS_LINKING
 # only matters when it has to build (offline machines like CI).
 set -euo pipefail
@@ -20,6 +21,9 @@ if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  # The fault suite's network faults: namespaces and veth (iproute2), netem (tc), packet filters.
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  command -v iptables >/dev/null 2>&1 || missing+=(iptables)
   if ((${#missing[@]})); then
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -153,6 +153,17 @@ export class KafkaAdmin {
     return out;
   }
 
+  /** Each partition's leader and in-sync replicas (broker ids; leader -1 when it has none). */
+  async replicas(topics: string[]): Promise<Array<TopicPartition & { leader: number; isr: number[] }>> {
+    const described = await this.call<RdKafka.TopicDescription[]>('admin.describeTopics', (cb) =>
+      this.client.describeTopics(topics, { timeout: this.timeoutMs }, cb),
+    );
+    return described.flatMap((d) => {
+      if (d.error) throw toKafkaError(d.error, 'admin.describeTopics');
+      return d.partitions.map((p) => ({ topic: d.name, partition: p.partition, leader: p.leader?.id ?? -1, isr: p.isr.map((n) => n.id) }));
+    });
+  }
+
   async createPartitions(topic: string, total: number): Promise<void> {
     await this.call<void>('admin.createPartitions', (cb) =>
       this.client.createPartitions(topic, total, this.timeoutMs, (err) => cb(err, undefined)),

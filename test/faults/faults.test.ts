@@ -3,8 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultRun } from './harness.ts';
 import { checkInvariants } from './invariants.ts';
-import { writeReport, type ScenarioResult } from './report.ts';
-import { SCENARIOS, SELF_CHECK, type Scale, type Scenario } from './scenarios.ts';
+import { recordResult, type ScenarioResult } from './report.ts';
+import { SCENARIOS as PROCESS_SCENARIOS, SELF_CHECK, type Scale, type Scenario } from './scenarios.ts';
+import { CLUSTER_SCENARIOS } from './cluster-scenarios.ts';
+import { NETWORK_SCENARIOS } from './network-scenarios.ts';
 import { FaultStack, logOf } from './stack.ts';
 import { writeFileSync } from 'node:fs';
 
@@ -12,8 +14,12 @@ const scale: Scale = process.env.WEIR_FAULTS === 'full' ? 'full' : 'short';
 // WEIR_FAULTS_ONLY=zombie,redis runs just those scenarios, at either scale (with WEIR_FAULT_SEED:
 // replays one run).
 const only = process.env.WEIR_FAULTS_ONLY?.split(',');
+// Full size: each scenario this many times, each with a seed of its own (one run when a seed is given).
+const repetitions = scale === 'full' && !process.env.WEIR_FAULT_SEED ? Number(process.env.WEIR_FAULTS_REPEAT ?? 5) : 1;
+const docs = new URL('../../docs/', import.meta.url);
 const wanted = (name: string) => !only || only.includes(name);
-const results: ScenarioResult[] = [];
+const SCENARIOS = [...PROCESS_SCENARIOS, ...CLUSTER_SCENARIOS, ...NETWORK_SCENARIOS];
+const order = [...SCENARIOS, SELF_CHECK].map((s) => s.name);
 let stack: FaultStack;
 
 async function runScenario(s: Scenario): Promise<ScenarioResult> {
@@ -58,23 +64,30 @@ describe(`fault injection (${scale})`, { timeout: 900_000 }, () => {
   afterAll(async () => {
     // WEIR_FAULTS_KEEP=1 leaves the private stack running for a post-mortem.
     if (!process.env.WEIR_FAULTS_KEEP) await stack?.stop();
-    if (scale === 'full' && results.length === SCENARIOS.length + 1) writeReport(results, new URL('../../docs/', import.meta.url));
   });
+  const keep = (result: ScenarioResult) => {
+    if (scale === 'full') recordResult(result, order, Math.max(5, repetitions), docs);
+  };
+  const times = (name: string) => (repetitions > 1 ? Array.from({ length: repetitions }, (_, i) => `${name} #${i + 1}`) : [name]);
 
   for (const s of SCENARIOS.filter((x) => (only ? wanted(x.name) : scale === 'full' || x.short))) {
-    it(`${s.name}: ${s.fault}`, async () => {
-      const result = await runScenario(s);
-      results.push(result);
-      expect(result.checks.filter((c) => !c.ok)).toEqual([]);
-    });
+    for (const title of times(s.name)) {
+      it(`${title}: ${s.fault}`, async () => {
+        const result = await runScenario(s);
+        keep(result);
+        expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+      });
+    }
   }
 
-  it.runIf(wanted(SELF_CHECK.name))(`${SELF_CHECK.name}: ${SELF_CHECK.fault}`, async () => {
-    const result = await runScenario(SELF_CHECK);
-    const duplicatesCheck = result.checks.find((c) => c.name.startsWith('no duplicates (output'))!;
-    const detected = result.checks.at(-1)!;
-    results.push({ ...result, expectFailure: true, pass: detected.ok && !duplicatesCheck.ok });
-    expect(detected.ok).toBe(true);
-    expect(duplicatesCheck.ok).toBe(false);
-  });
+  for (const title of wanted(SELF_CHECK.name) ? times(SELF_CHECK.name) : []) {
+    it(`${title}: ${SELF_CHECK.fault}`, async () => {
+      const result = await runScenario(SELF_CHECK);
+      const duplicatesCheck = result.checks.find((c) => c.name.startsWith('no duplicates (output'))!;
+      const detected = result.checks.at(-1)!;
+      keep({ ...result, expectFailure: true, pass: detected.ok && !duplicatesCheck.ok });
+      expect(detected.ok).toBe(true);
+      expect(duplicatesCheck.ok).toBe(false);
+    });
+  }
 });

@@ -11,12 +11,12 @@ import { RegistryClient } from '../../src/schema/registry.ts';
 import { EVENT_SCHEMA } from '../helpers/events.ts';
 import type { Received } from '../helpers/http-server.ts';
 import { createSinkTables, projectOnly } from '../helpers/pipeline.ts';
-import { services } from '../helpers/services.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { seededRandom, WorkerPool } from '../helpers/workers.ts';
 import { CommittedReader, feed, RowPoller } from './observers.ts';
 import { receiverProcess } from './receiver.ts';
-import type { FaultStack } from './stack.ts';
+import { inHost, HOST_IP } from './network.ts';
+import type { FaultStack, WorkerSlot } from './stack.ts';
 import { applicationLog, buildWorkload, faultTopology, type Workload } from './workload.ts';
 import { AvroSerde } from '../../src/schema/serde.ts';
 
@@ -28,6 +28,8 @@ export interface FaultEvent {
   at: number;
   healedAt: number;
   signal: Signal;
+  /** Whether this fault hit what it aimed at (a leader that moved, a new controller, …), where checked. */
+  hit?: boolean;
 }
 
 export interface RunOptions {
@@ -62,7 +64,8 @@ export class FaultRun {
 
   static async create(stack: FaultStack, opts: RunOptions): Promise<FaultRun> {
     const http = await receiverProcess();
-    const project = projectOnly(faultTopology(http.url));
+    // The workers, in their namespaces, reach the receiver on the root namespace's bridge address.
+    const project = projectOnly(faultTopology(http.url.replace('127.0.0.1', HOST_IP)));
     const { plan, diagnostics } = compileTopology([project.file], { root: project.root });
     if (!plan) throw new Error(diagnostics.map(formatDiagnostic).join('\n'));
     const conn = FaultRun.connection(stack);
@@ -72,18 +75,19 @@ export class FaultRun {
     } finally {
       admin.disconnect();
     }
-    await pushSchemas(plan, project.root, new RegistryClient(services().SCHEMA_REGISTRY_URL), { all: true }); // the harness is every topic's producer
+    await pushSchemas(plan, project.root, new RegistryClient(stack.settings.SCHEMA_REGISTRY_URL), { all: true }); // the harness is every topic's producer
     await createSinkTables({ root: project.root, plan }, applicationLog(project.id), stack.settings.DATABASE_URL);
-    const workload = await buildWorkload(`in.${project.id}`, opts.records, opts.keys ?? 300);
+    const workload = await buildWorkload(`in.${project.id}`, opts.records, opts.keys ?? 300, stack.settings.SCHEMA_REGISTRY_URL);
     const pool = new WorkerPool(
       { file: project.file },
       {
-        env: { ...stack.settings },
+        env: { ...stack.workerSettings },
+        prefix: (slot) => inHost(stack.workerHosts.get(slot as WorkerSlot)!),
         sessionTimeout: `${SESSION_TIMEOUT_MS / 1000}s`,
         args: opts.delivery ? ['--delivery', opts.delivery] : [],
       },
     );
-    const serde = new AvroSerde(new RegistryClient(services().SCHEMA_REGISTRY_URL));
+    const serde = new AvroSerde(new RegistryClient(stack.settings.SCHEMA_REGISTRY_URL));
     const outPartitions = Array.from({ length: plan.topics.find((t) => t.name === `out.${project.id}`)!.partitions }, (_, partition) => ({
       topic: `out.${project.id}`,
       partition,
@@ -136,8 +140,8 @@ export class FaultRun {
 
   feedMs = 0;
 
-  record(kind: string, at: number, signal: Signal, healedAt = Date.now()): void {
-    this.faults.push({ kind, at, healedAt, signal });
+  record(kind: string, at: number, signal: Signal, healedAt = Date.now(), hit?: boolean): void {
+    this.faults.push({ kind, at, healedAt, signal, ...(hit === undefined ? {} : { hit }) });
   }
 
   /** Every slot running again without an armed crash point, then waits until all work is done. */

@@ -49,7 +49,7 @@ export async function checkInvariants(run: FaultRun, exitCodes: Array<number | n
 
   // Kafka output, read_committed: every delivered event once, in key order.
   const committed = await readToEnd(conn, [run.topic('out')], { isolation: 'read_committed', timeoutMs: 120_000 });
-  const output = await decodeEvents(committed);
+  const output = await decodeEvents(committed, run.stack.settings.SCHEMA_REGISTRY_URL);
   const verdict = verifyOutput(output, workload.delivered);
   const outIds = new Set(output.map((o) => o.id));
   check('no loss (output)', verdict.missing.length === 0, `missing ${list(verdict.missing)} of ${workload.delivered.length}`);
@@ -71,7 +71,8 @@ export async function checkInvariants(run: FaultRun, exitCodes: Array<number | n
     if (bytes) garbageSeen.set(key, (garbageSeen.get(key) ?? 0) + (r.value?.equals(bytes) ? 1 : 1000));
     else decodable.push(r);
   }
-  for (const e of await decodeEvents(decodable)) poisonSeen.set(e.id, (poisonSeen.get(e.id) ?? 0) + 1);
+  for (const e of await decodeEvents(decodable, run.stack.settings.SCHEMA_REGISTRY_URL))
+    poisonSeen.set(e.id, (poisonSeen.get(e.id) ?? 0) + 1);
   const badPoison = workload.poison.filter((e) => poisonSeen.get(e.id) !== 1).map((e) => `${e.id}×${poisonSeen.get(e.id) ?? 0}`);
   const badGarbage = [...workload.garbage.keys()].filter((k) => garbageSeen.get(k) !== 1).map((k) => `${k}×${garbageSeen.get(k) ?? 0}`);
   const unexpected = [...poisonSeen.keys()].filter((k) => !workload.poison.some((e) => e.id === k));

@@ -5,7 +5,8 @@ import pg from 'pg';
 import type { Check, Evidence } from './invariants.ts';
 import { SESSION_TIMEOUT_MS, type FaultRun, type RunOptions } from './harness.ts';
 import { GRANT_LIFETIME_MS } from '../../src/ratelimit/limiter.ts';
-import { abortedSoFar, untilOpenTransaction } from './transactions.ts';
+import { untilOpenTransaction } from './transactions.ts';
+import { leaderOf, leadershipMoved } from './placement.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 export type Scale = 'short' | 'full';
@@ -122,56 +123,31 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'broker-sigkill',
-    fault: 'SIGKILL the Kafka broker inside an open transaction and restart it',
-    short: true,
-    // The short feed lasts 120 s: room for the first kill and up to four more while records flow (at
-    // 80 s a CI run had time for two kills, and neither aborted anything).
-    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 100_000, 120_000), slots: ['a', 'b'] }),
-    inject: async (run, scale) => {
-      // A kill between two transactions aborts nothing, so the kill waits (briefly) until one holds
-      // written, undecided records; and while the feed runs, more kills follow until some records
-      // were really aborted. A transaction that had sent its offsets before the kill is committed
-      // after the restart instead (seen in CI: 2 kills, 0 aborted), so the feed leaves room for 5.
-      const planned = scale === 'full' ? 3 : 1;
-      const gap = run.opts.durationMs / (planned + 2);
-      for (let i = 0; run.feeding; i++) {
-        if (i >= planned) {
-          await sleep(SESSION_TIMEOUT_MS + 4_000); // the workers notice, abort and rejoin
-          if (i >= planned + 4 || !run.feeding || (await abortedSoFar(run)) > 0) break;
-        } else await sleep(run.rnd.int(gap * 0.5, gap * 0.9));
-        const inside = await untilOpenTransaction(run, [run.topic('out')], 3_000);
-        const at = Date.now();
-        await run.stack.killBroker();
-        await sleep(run.rnd.int(1_000, 4_000));
-        await run.stack.startBroker();
-        run.record(`SIGKILL broker${inside ? ' inside a transaction' : ''}, restart`, at, 'output');
-      }
-    },
-    bit: (_run, e) => abortedSeen(e),
-  },
-  {
     name: 'broker-sigstop',
-    fault: 'SIGSTOP the broker for 5 s (shorter than the 30 s request timeout) and for 40 s (longer), then SIGCONT',
+    fault: 'SIGSTOP the leader of an output partition for 5 s (shorter than the 30 s request timeout) and for 40 s (longer), then SIGCONT',
     short: false,
     options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 110_000, 40_000), slots: ['a', 'b'] }),
     inject: async (run, scale) => {
       for (const pauseMs of scale === 'full' ? [5_000, 40_000, 5_000] : [5_000, 40_000]) {
         await sleep(run.rnd.int(4_000, 8_000));
+        const tp = { topic: run.topic('out'), partition: run.rnd.int(0, 5) };
+        const node = await leaderOf(run.conn, tp);
+        const others = { ...run.conn, bootstrapServers: run.stack.cluster.bootstrapWithout(node) };
         const at = Date.now();
-        run.stack.freezeBroker();
-        await sleep(pauseMs);
-        run.stack.thawBroker();
-        run.record(`SIGSTOP broker ${pauseMs / 1000} s`, at, 'output');
+        run.stack.cluster.freeze(node);
+        // Frozen past the broker session timeout (9 s), the controller fences it and moves its leaderships.
+        const moved = pauseMs > 9_000 ? await leadershipMoved(others, tp, node, pauseMs) : undefined;
+        await sleep(Math.max(0, at + pauseMs - Date.now()));
+        run.stack.cluster.thaw(node);
+        run.record(`SIGSTOP node ${node} (leader of ${tp.topic}/${tp.partition}) ${pauseMs / 1000} s`, at, 'output', Date.now(), moved);
       }
     },
     bit: (run, e) => {
-      // While frozen nothing can commit: the reader's timeline has a gap over each pause.
-      const stalls = run.faults.filter((f) => !run.reader.arrivals.some((a) => a.at > f.at + 1_000 && a.at < f.healedAt)).length;
+      const long = run.faults.filter((f) => f.hit !== undefined);
       return {
-        name: 'the faults bit: output stalled during every pause; aborted records',
-        ok: stalls === run.faults.length && e.aborted > 0,
-        detail: `${stalls}/${run.faults.length} pauses stalled the output; ${e.aborted} aborted records`,
+        name: 'the faults bit: leadership moved off the node frozen past its session; aborted records',
+        ok: long.length > 0 && long.every((f) => f.hit) && e.aborted > 0,
+        detail: `${long.filter((f) => f.hit).length}/${long.length} long pauses moved leadership; ${e.aborted} aborted records`,
       };
     },
   },

@@ -1,25 +1,30 @@
-// A private Kafka broker, Postgres server and Redis server for the fault suite: it kills, freezes
-// and restarts them, which it must never do to the shared stack other tests (and the schema
-// registry, stored in the shared Postgres) rely on. The registry itself is shared: no fault here
-// touches it. Everything lives under $TMPDIR/weir-faults and is recreated per run.
+// The fault suite's private stack: a three-node Kafka cluster (brokers.ts), Postgres, Redis and a
+// schema registry, on a private network of namespaces (network.ts). The suite kills, freezes, cuts
+// off and restarts them, which it must never do to the shared stack other tests rely on.
+// Everything lives under $TMPDIR/weir-faults and is recreated per run.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { ensureKafkaJars } from '../../src/stack/artifacts.ts';
-import { newClusterId } from '../../src/stack/kafka.ts';
+import pg from 'pg';
+import { ensureApicurio, ensureKafkaJars } from '../../src/stack/artifacts.ts';
 import { requireJava } from '../../src/stack/java.ts';
-import { kafkaMetadata, postgresSelect1, redisPing } from '../../src/stack/probes.ts';
+import { postgresSelect1, redisPing, registryConfig } from '../../src/stack/probes.ts';
 import { portOpen, waitUntil } from '../../src/stack/proc.ts';
-import { KAFKA_MIN_JAVA } from '../../src/stack/versions.ts';
+import { APICURIO_MIN_JAVA, KAFKA_MIN_JAVA } from '../../src/stack/versions.ts';
+import { FaultCluster } from './brokers.ts';
+import { host, HOST_IP, netDown, netUp, SUBNET } from './network.ts';
 
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 export const FAULT_PORTS = {
-  kafka: port('WEIR_FAULTS_KAFKA_PORT', 29092),
-  controller: port('WEIR_FAULTS_KAFKA_CONTROLLER_PORT', 29093),
   postgres: port('WEIR_FAULTS_POSTGRES_PORT', 25432),
   redis: port('WEIR_FAULTS_REDIS_PORT', 26379),
+  registry: port('WEIR_FAULTS_REGISTRY_PORT', 28081),
+  registryManagement: port('WEIR_FAULTS_REGISTRY_MANAGEMENT_PORT', 28082),
 };
+/** Worker processes run in these slots (a stable --instance-id each), each on a host of its own. */
+export const WORKER_SLOTS = ['a', 'b', 'c'] as const;
+export type WorkerSlot = (typeof WORKER_SLOTS)[number];
 const HOME = join(tmpdir(), 'weir-faults');
 export const logOf = (name: string) => join(HOME, 'logs', `${name}.log`);
 
@@ -38,7 +43,8 @@ function killLeftovers(): void {
     } catch {
       continue;
     }
-    if (cmdline.includes(HOME) || cmdline.includes(`redis-server 127.0.0.1:${FAULT_PORTS.redis}`)) process.kill(Number(pid), 'SIGKILL');
+    if (cmdline.includes(HOME) || cmdline.includes('-Dweir.faults=') || cmdline.includes(`redis-server 127.0.0.1:${FAULT_PORTS.redis}`))
+      process.kill(Number(pid), 'SIGKILL');
   }
 }
 
@@ -59,40 +65,31 @@ function postgresBin(): string {
   }
 }
 
-const brokerProperties = (dataDir: string) => `process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:${FAULT_PORTS.controller}
-listeners=PLAINTEXT://127.0.0.1:${FAULT_PORTS.kafka},CONTROLLER://127.0.0.1:${FAULT_PORTS.controller}
-advertised.listeners=PLAINTEXT://127.0.0.1:${FAULT_PORTS.kafka}
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-log.dirs=${dataDir}
-auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=6
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=6
-group.initial.rebalance.delay.ms=0
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-`;
-
 export class FaultStack {
-  private broker: ChildProcess | undefined;
   private redis: ChildProcess | undefined;
-  private readonly java = requireJava(KAFKA_MIN_JAVA, "the fault suite's Kafka broker");
+  private registry: ChildProcess | undefined;
+  private readonly java = requireJava(KAFKA_MIN_JAVA, "the fault suite's Kafka cluster");
   private readonly libs = ensureKafkaJars();
   private readonly pgBin = postgresBin();
   private readonly pgData = join(HOME, 'postgres');
+  readonly cluster = new FaultCluster(join(HOME, 'kafka'), this.java.java, this.libs, logOf);
+  /** One host per worker slot: a worker's link can be cut or degraded alone. */
+  readonly workerHosts = new Map(WORKER_SLOTS.map((slot, i) => [slot, host(`w${slot}`, 21 + i)]));
 
+  /** As the test process (root namespace) reaches everything. */
   readonly settings = {
-    KAFKA_BOOTSTRAP_SERVERS: `127.0.0.1:${FAULT_PORTS.kafka}`,
+    KAFKA_BOOTSTRAP_SERVERS: this.cluster.bootstrap,
     DATABASE_URL: `postgres://postgres@127.0.0.1:${FAULT_PORTS.postgres}/postgres`,
     REDIS_URL: `redis://127.0.0.1:${FAULT_PORTS.redis}`,
+    SCHEMA_REGISTRY_URL: `http://127.0.0.1:${FAULT_PORTS.registry}/apis/ccompat/v7`,
   };
 
-  /** Fresh data for all three, then starts them and waits until each answers. */
+  /** As workers, in their namespaces, reach the same services (network.ts: HOST_IP). */
+  readonly workerSettings = Object.fromEntries(
+    Object.entries(this.settings).map(([k, v]) => [k, v.replace('127.0.0.1', HOST_IP)]),
+  ) as typeof this.settings;
+
+  /** Fresh data for everything, then starts it all and waits until each answers. */
   async start(): Promise<void> {
     if (existsSync('/proc')) killLeftovers();
     await new Promise((r) => setTimeout(r, 200));
@@ -103,14 +100,8 @@ export class FaultStack {
         );
     }
     rmSync(HOME, { recursive: true, force: true });
-    mkdirSync(join(HOME, 'kafka', 'data'), { recursive: true });
-    const props = join(HOME, 'kafka', 'server.properties');
-    writeFileSync(props, brokerProperties(join(HOME, 'kafka', 'data')));
-    execFileSync(
-      this.java.java,
-      ['-cp', `${this.libs}/*`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${newClusterId()}`, '-c', props],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    ); // stderr goes into the error
+    netUp([...this.cluster.hosts, ...this.workerHosts.values()]);
+    this.cluster.format();
     mkdirSync(this.pgData, { recursive: true });
     if (userInfo().uid === 0)
       chownSync(
@@ -120,43 +111,9 @@ export class FaultStack {
       );
     const [cmd, args] = asPostgres([join(this.pgBin, 'initdb'), '-D', this.pgData, '-U', 'postgres', '-A', 'trust', '--no-sync']);
     execFileSync(cmd, args, { stdio: 'ignore' });
-    await Promise.all([this.startBroker(), this.startPostgres(), this.startRedis()]);
-  }
-
-  async startBroker(): Promise<void> {
-    const jvm = [
-      '-Xms256m',
-      '-Xmx768m',
-      '-XX:+UseG1GC',
-      '-Dweir.faults=kafka',
-      '-cp',
-      `${this.libs}/*`,
-      'kafka.Kafka',
-      join(HOME, 'kafka', 'server.properties'),
-    ];
-    this.broker = spawnLogged('kafka', this.java.java, jvm);
-    await waitUntil(() => kafkaMetadata(this.settings.KAFKA_BOOTSTRAP_SERVERS), {
-      what: "the fault suite's broker",
-      timeoutMs: 120_000,
-      logFile: logOf('kafka'),
-    });
-  }
-
-  /** SIGKILL: no controlled shutdown, the next start recovers the logs. */
-  async killBroker(): Promise<void> {
-    const b = this.broker;
-    if (!b || b.exitCode !== null || b.signalCode !== null) return;
-    const exited = new Promise((r) => b.once('exit', r));
-    b.kill('SIGKILL');
-    await exited;
-  }
-
-  freezeBroker(): void {
-    this.broker?.kill('SIGSTOP');
-  }
-
-  thawBroker(): void {
-    this.broker?.kill('SIGCONT');
+    // Workers connect from their namespaces (through the bridge's DNAT): their addresses are trusted too.
+    appendFileSync(join(this.pgData, 'pg_hba.conf'), `host all all ${SUBNET} trust\n`);
+    await Promise.all([this.cluster.startAll(), this.startPostgres().then(() => this.startRegistry()), this.startRedis()]);
   }
 
   async startPostgres(): Promise<void> {
@@ -197,6 +154,9 @@ export class FaultStack {
       '',
       '--appendonly',
       'no',
+      // Workers reach it from their namespaces: not loopback clients, which protected mode refuses.
+      '--protected-mode',
+      'no',
     ]);
     await waitUntil(() => redisPing(this.settings.REDIS_URL), {
       what: "the fault suite's Redis",
@@ -213,20 +173,62 @@ export class FaultStack {
     await exited;
   }
 
+  /**
+   * Apicurio Registry, private like the rest: the registry scenario kills it. Its schemas live in
+   * this Postgres (database registry), so they survive its restarts, as in production.
+   */
+  async startRegistry(): Promise<void> {
+    const admin = new pg.Client({ connectionString: this.settings.DATABASE_URL });
+    await admin.connect();
+    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'registry'");
+    if (exists.rowCount === 0) await admin.query('CREATE DATABASE registry');
+    await admin.end();
+    const env = {
+      ...process.env,
+      APICURIO_STORAGE_KIND: 'sql',
+      APICURIO_STORAGE_SQL_KIND: 'postgresql',
+      APICURIO_DATASOURCE_URL: `jdbc:postgresql://127.0.0.1:${FAULT_PORTS.postgres}/registry`,
+      APICURIO_DATASOURCE_USERNAME: 'postgres',
+      APICURIO_DATASOURCE_PASSWORD: 'unused',
+      APICURIO_RULES_GLOBAL_COMPATIBILITY: 'BACKWARD',
+      QUARKUS_HTTP_HOST: '127.0.0.1',
+      QUARKUS_HTTP_PORT: String(FAULT_PORTS.registry),
+      QUARKUS_MANAGEMENT_HOST: '127.0.0.1',
+      QUARKUS_MANAGEMENT_PORT: String(FAULT_PORTS.registryManagement),
+      QUARKUS_LOG_CONSOLE_JSON: 'false',
+    };
+    const jdk = requireJava(APICURIO_MIN_JAVA, "the fault suite's schema registry");
+    mkdirSync(join(HOME, 'logs'), { recursive: true });
+    const fd = openSync(logOf('registry'), 'a');
+    this.registry = spawn(jdk.java, ['-Xms128m', '-Xmx384m', '-Dweir.faults=registry', '-jar', 'quarkus-run.jar'], {
+      cwd: ensureApicurio(),
+      env,
+      stdio: ['ignore', fd, fd],
+    });
+    await waitUntil(() => registryConfig(this.settings.SCHEMA_REGISTRY_URL), {
+      what: "the fault suite's schema registry",
+      timeoutMs: 180_000,
+      logFile: logOf('registry'),
+    });
+  }
+
+  async killRegistry(): Promise<void> {
+    const r = this.registry;
+    if (!r || r.exitCode !== null || r.signalCode !== null) return;
+    const exited = new Promise((res) => r.once('exit', res));
+    r.kill('SIGKILL');
+    await exited;
+  }
+
   async stop(): Promise<void> {
-    this.thawBroker();
     await this.killRedis();
+    await this.killRegistry();
     try {
       this.stopPostgres('fast');
     } catch {
       /* not running */
     }
-    const b = this.broker;
-    if (b && b.exitCode === null && b.signalCode === null) {
-      const exited = new Promise((r) => b.once('exit', r));
-      b.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-      b.kill('SIGKILL');
-    }
+    await this.cluster.stopAll();
+    netDown();
   }
 }

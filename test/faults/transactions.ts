@@ -3,6 +3,7 @@
 // records were aborted so far (so a scenario can keep injecting until its fault really bit).
 import { KafkaAdmin } from '../../src/kafka/admin.ts';
 import { readToEnd } from '../../src/kafka/reader.ts';
+import type { TopicPartition } from '../../src/kafka/types.ts';
 import { waitFor } from '../helpers/wait.ts';
 import type { FaultRun } from './harness.ts';
 
@@ -13,29 +14,33 @@ export const writtenTopics = (run: FaultRun): string[] =>
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
 /**
- * Resolves once some partition of `topics` has records past its last stable offset: an open
- * transaction has written data that is neither committed nor aborted yet. False on timeout.
+ * Resolves once some partitions of `topics` have records past their last stable offset: an open
+ * transaction has written data that is neither committed nor aborted yet. Those partitions; none
+ * on timeout.
  */
-export async function untilOpenTransaction(run: FaultRun, topics: string[], timeoutMs: number): Promise<boolean> {
+export async function openTransactionPartitions(run: FaultRun, topics: string[], timeoutMs: number): Promise<TopicPartition[]> {
   const admin = KafkaAdmin.create(run.conn);
   try {
     const partitions = await admin.partitionsOf(topics);
-    const open = await waitFor(
+    return await waitFor(
       async () => {
         const [ends, stable] = await Promise.all([
           admin.offsets(partitions, 'latest', 'read_uncommitted'),
           admin.offsets(partitions, 'latest', 'read_committed'),
         ]);
         const lso = new Map(stable.map((s) => [key(s.topic, s.partition), s.offset]));
-        return ends.some((e) => e.offset > (lso.get(key(e.topic, e.partition)) ?? e.offset)) ? true : undefined;
+        const open = ends.filter((e) => e.offset > (lso.get(key(e.topic, e.partition)) ?? e.offset));
+        return open.length > 0 ? open.map(({ topic, partition }) => ({ topic, partition })) : undefined;
       },
       { timeoutMs, intervalMs: 5, what: 'an open transaction with written records' },
-    ).catch(() => false);
-    return open;
+    ).catch(() => []);
   } finally {
     admin.disconnect();
   }
 }
+
+export const untilOpenTransaction = async (run: FaultRun, topics: string[], timeoutMs: number): Promise<boolean> =>
+  (await openTransactionPartitions(run, topics, timeoutMs)).length > 0;
 
 /**
  * Records aborted so far. Only offsets below each partition's last stable offset count: those are

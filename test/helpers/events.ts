@@ -30,8 +30,12 @@ export function makeEvents(n: number, keys: number, prefix = 'e'): Event[] {
 }
 
 /** Avro records for `topic` under its registered `<topic>-value` schema id. */
-export async function eventRecords(topic: string, events: Event[]): Promise<OutboundRecord[]> {
-  const registry = new RegistryClient(services().SCHEMA_REGISTRY_URL);
+export async function eventRecords(
+  topic: string,
+  events: Event[],
+  registryUrl = services().SCHEMA_REGISTRY_URL,
+): Promise<OutboundRecord[]> {
+  const registry = new RegistryClient(registryUrl);
   const found = await registry.lookup(`${topic}-value`, EVENT_SCHEMA.text);
   if (!found) throw new Error(`Event schema not registered for ${topic}`);
   return events.map((e) => ({ topic, key: e.key, value: encodeAvro(EVENT_SCHEMA.type, found.id, e, `${topic}-value`) }));
@@ -39,8 +43,9 @@ export async function eventRecords(topic: string, events: Event[]): Promise<Outb
 
 export async function decodeEvents(
   records: InboundRecord[],
+  registryUrl = services().SCHEMA_REGISTRY_URL,
 ): Promise<Array<Event & { eventId?: string; partition: number; offset: number }>> {
-  const serde = new AvroSerde(new RegistryClient(services().SCHEMA_REGISTRY_URL));
+  const serde = new AvroSerde(new RegistryClient(registryUrl));
   await serde.prepare(records.map((r) => r.value));
   return records.map((r) => ({
     ...(serde.decode(r.value, EVENT_SCHEMA.type) as Event),

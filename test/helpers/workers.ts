@@ -29,14 +29,22 @@ export class WorkerPool {
 
   constructor(
     private readonly pipeline: Pick<TestPipeline, 'file'>,
-    private readonly opts: { env?: Record<string, string>; args?: string[]; sessionTimeout?: string } = {},
+    private readonly opts: {
+      env?: Record<string, string>;
+      args?: string[];
+      sessionTimeout?: string;
+      /** A command that runs the worker, e.g. inside a network namespace (`ip netns exec` keeps the pid). */
+      prefix?: (slot: string) => string[];
+    } = {},
   ) {}
 
   start(slot: string, env: Record<string, string> = {}): WorkerProcess {
     const s = services();
+    const [command, ...prefix] = [...(this.opts.prefix?.(slot) ?? []), process.execPath];
     const proc = spawn(
-      process.execPath,
+      command!,
       [
+        ...prefix,
         WEIR,
         'run',
         this.pipeline.file,

@@ -1,0 +1,172 @@
+// Faults of the three-node cluster: SIGKILL the leader of a partition a transaction is writing, the
+// coordinator of a worker's transactional id, the active controller; cut a partition's leader off
+// from the other brokers. Each fault is aimed (the victim is looked up at that moment) and records
+// whether it hit: leadership moved, a new coordinator or controller took over.
+import type { Check, Evidence } from './invariants.ts';
+import type { FaultRun } from './harness.ts';
+import { SESSION_TIMEOUT_MS } from './harness.ts';
+import { brokerHost, NODE_IDS } from './brokers.ts';
+import { cut, droppedPackets, heal } from './network.ts';
+import { leaderOf, leadershipMoved, transactionCoordinator, transactionStatePartition } from './placement.ts';
+import { openTransactionPartitions } from './transactions.ts';
+import type { Scale, Scenario } from './scenarios.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const size = (scale: Scale, full: number, short: number) => (scale === 'full' ? full : short);
+
+/**
+ * Faults spread over the feed: `planned` of them, then more while the feed lasts until `enough`
+ * says the faults bit (a kill between two transactions may abort nothing), at most four more.
+ */
+async function repeatDuringFeed(run: FaultRun, planned: number, inject: () => Promise<void>, enough: () => boolean): Promise<void> {
+  const gap = run.opts.durationMs / (planned + 2);
+  for (let i = 0; run.feeding; i++) {
+    if (i >= planned) {
+      await sleep(SESSION_TIMEOUT_MS + 4_000);
+      if (i >= planned + 4 || !run.feeding || enough()) break;
+    } else await sleep(run.rnd.int(gap * 0.5, gap * 0.9));
+    await inject();
+  }
+}
+
+/** The victim partition: one a transaction is writing right now, else any output partition. */
+async function busyPartition(run: FaultRun) {
+  const open = await openTransactionPartitions(run, [run.topic('out')], 3_000);
+  const tp = open.length > 0 ? open[run.rnd.int(0, open.length - 1)]! : { topic: run.topic('out'), partition: run.rnd.int(0, 5) };
+  return { tp, inside: open.length > 0 };
+}
+
+const hits = (run: FaultRun) => run.faults.filter((f) => f.hit).length;
+const allHit = (run: FaultRun, what: string, e: Evidence): Check => ({
+  name: `the faults bit: ${what}`,
+  ok: run.faults.length > 0 && run.faults.every((f) => f.hit),
+  detail: `${hits(run)}/${run.faults.length} faults hit; ${run.faults.filter((f) => f.kind.includes('inside')).length} inside an open transaction; ${e.aborted} aborted records`,
+});
+
+async function killNode(run: FaultRun, id: number, downMs: number): Promise<void> {
+  await run.stack.cluster.kill(id);
+  await sleep(downMs);
+}
+
+export const CLUSTER_SCENARIOS: Scenario[] = [
+  {
+    name: 'leader-kill',
+    fault: 'SIGKILL the leader of an output partition while a transaction writes to it, restart it',
+    short: true,
+    options: (scale) => ({ records: size(scale, 100_000, 4_000), durationMs: size(scale, 150_000, 60_000), slots: ['a', 'b'] }),
+    inject: (run, scale) =>
+      repeatDuringFeed(
+        run,
+        size(scale, 3, 1),
+        async () => {
+          const { tp, inside } = await busyPartition(run);
+          const leader = await leaderOf(run.conn, tp);
+          const at = Date.now();
+          await run.stack.cluster.kill(leader);
+          const moved = await leadershipMoved(run.conn, tp, leader);
+          await sleep(run.rnd.int(1_000, 4_000));
+          await run.stack.cluster.start(leader);
+          run.record(
+            `SIGKILL node ${leader}, leader of ${tp.topic}/${tp.partition}${inside ? ' inside a transaction' : ''}`,
+            at,
+            'output',
+            Date.now(),
+            moved,
+          );
+        },
+        () => run.faults.some((f) => f.kind.includes('inside')),
+      ),
+    bit: (run, e) => allHit(run, 'every killed node led the partition, and leadership moved', e),
+  },
+  {
+    name: 'coordinator-kill',
+    fault: "SIGKILL the transaction coordinator of a worker's transactional id while its transaction is open, restart it",
+    short: false,
+    options: (scale) => ({ records: size(scale, 100_000, 4_000), durationMs: size(scale, 150_000, 60_000), slots: ['a', 'b'] }),
+    inject: (run, scale) =>
+      repeatDuringFeed(
+        run,
+        size(scale, 3, 1),
+        async () => {
+          const slot = run.opts.slots[run.rnd.int(0, run.opts.slots.length - 1)]!;
+          const transactionalId = `${run.step('process').transactionalIdPrefix}${slot}`;
+          const inside = (await openTransactionPartitions(run, [run.topic('out')], 3_000)).length > 0;
+          const coordinator = await transactionCoordinator(run.conn, transactionalId);
+          const at = Date.now();
+          await run.stack.cluster.kill(coordinator);
+          const moved = await leadershipMoved(run.conn, transactionStatePartition(transactionalId), coordinator);
+          await sleep(run.rnd.int(1_000, 4_000));
+          await run.stack.cluster.start(coordinator);
+          run.record(
+            `SIGKILL node ${coordinator}, coordinator of ${transactionalId}${inside ? ' inside a transaction' : ''}`,
+            at,
+            'output',
+            Date.now(),
+            moved,
+          );
+        },
+        () => run.faults.some((f) => f.kind.includes('inside')),
+      ),
+    bit: (run, e) => allHit(run, 'each killed node coordinated the transactional id, and another took over', e),
+  },
+  {
+    name: 'controller-kill',
+    fault: 'SIGKILL the active controller (a combined broker and controller node), restart it',
+    short: false,
+    options: (scale) => ({ records: size(scale, 100_000, 4_000), durationMs: size(scale, 150_000, 60_000), slots: ['a', 'b'] }),
+    inject: (run, scale) =>
+      repeatDuringFeed(
+        run,
+        size(scale, 3, 1),
+        async () => {
+          const controller = await run.stack.cluster.activeController();
+          const at = Date.now();
+          await killNode(run, controller, 0);
+          const elected = await waitFor(
+            async () => ((await run.stack.cluster.activeController().catch(() => controller)) !== controller ? true : undefined),
+            { timeoutMs: 60_000, intervalMs: 500, what: 'a new active controller' },
+          ).catch(() => false);
+          await sleep(run.rnd.int(1_000, 4_000));
+          await run.stack.cluster.start(controller);
+          run.record(`SIGKILL node ${controller}, the active controller`, at, 'output', Date.now(), elected);
+        },
+        () => true,
+      ),
+    bit: (run, e) => allHit(run, 'each killed node was the active controller, and another was elected', e),
+  },
+  {
+    name: 'partitioned-leader',
+    fault: 'cut the leader of an output partition off from the other brokers (clients still reach it) for 25 s, heal',
+    short: false,
+    options: (scale) => ({ records: size(scale, 100_000, 4_000), durationMs: size(scale, 150_000, 60_000), slots: ['a', 'b'] }),
+    inject: (run, scale) =>
+      repeatDuringFeed(
+        run,
+        size(scale, 2, 1),
+        async () => {
+          const { tp, inside } = await busyPartition(run);
+          const leader = await leaderOf(run.conn, tp);
+          const isolated = brokerHost(leader);
+          const others = NODE_IDS.filter((id) => id !== leader).map((id) => brokerHost(id).ip);
+          // Asked of the two brokers that still form a majority: the cut-off one may answer stale.
+          const majority = { ...run.conn, bootstrapServers: run.stack.cluster.bootstrapWithout(leader) };
+          const at = Date.now();
+          cut(isolated, others);
+          const moved = await leadershipMoved(majority, tp, leader, 25_000);
+          await sleep(Math.max(0, at + 25_000 - Date.now()));
+          const dropped = droppedPackets(isolated);
+          heal(isolated, others);
+          run.record(
+            `cut node ${leader} (leader of ${tp.topic}/${tp.partition}${inside ? ', inside a transaction' : ''}) off for 25 s, ${dropped} packets dropped`,
+            at,
+            'output',
+            Date.now(),
+            moved && dropped > 0,
+          );
+        },
+        () => true,
+      ),
+    bit: (run, e) => allHit(run, 'the cut dropped packets and leadership moved to the majority side', e),
+  },
+];
