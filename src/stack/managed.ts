@@ -25,7 +25,11 @@ export interface ManagedService {
   portHint: string;
 }
 
-export async function managedUp(svc: ManagedService, st: StateFile): Promise<ServiceReport> {
+/**
+ * The first half of managedUp: reuse what runs, refuse a port held by something else, or start.
+ * Returns the second half, which waits until the service answers.
+ */
+export async function managedLaunch(svc: ManagedService, st: StateFile): Promise<() => Promise<ServiceReport>> {
   const t0 = Date.now();
   const base = { name: svc.name, endpoint: svc.endpoint, log: svc.log };
   const wait = (pid?: number) =>
@@ -37,8 +41,10 @@ export async function managedUp(svc: ManagedService, st: StateFile): Promise<Ser
     });
   const mine = st.state.started[svc.name];
   if (isOurProcess(mine?.pid, mine?.marker ?? svc.marker)) {
-    await wait(mine.pid);
-    return { ...base, status: 'running', pid: mine.pid, seconds: since(t0) };
+    return async () => {
+      await wait(mine.pid);
+      return { ...base, status: 'running', pid: mine.pid, seconds: since(t0) };
+    };
   }
   if (await portOpen(svc.port)) {
     await svc.probe().catch((err: unknown) => {
@@ -46,14 +52,30 @@ export async function managedUp(svc: ManagedService, st: StateFile): Promise<Ser
         `port ${svc.port} is in use by a program that does not answer as ${svc.name} (${(err as Error).message}); ${svc.portHint}`,
       );
     });
-    return { ...base, status: 'external', detail: "already answering here (not started by this project's stack)" };
+    return async () => ({ ...base, status: 'external', detail: "already answering here (not started by this project's stack)" });
   }
   mkdirSync(dirname(svc.log), { recursive: true }); // start() may write to the log before the process does
   const pid = await svc.start();
   st.state.started[svc.name] = { pid, marker: svc.marker, startedAt: new Date().toISOString() };
   st.save();
-  await wait(pid);
-  return { ...base, status: 'started', pid, seconds: since(t0) };
+  return async () => {
+    await wait(pid);
+    return { ...base, status: 'started', pid, seconds: since(t0) };
+  };
+}
+
+export async function managedUp(svc: ManagedService, st: StateFile): Promise<ServiceReport> {
+  return (await managedLaunch(svc, st))();
+}
+
+/**
+ * Services that can only become ready together — the nodes of a KRaft quorum, none of which answers
+ * before a majority runs: all are started first, then all are waited for.
+ */
+export async function managedUpTogether(svcs: ManagedService[], st: StateFile): Promise<ServiceReport[]> {
+  const waits: Array<() => Promise<ServiceReport>> = [];
+  for (const svc of svcs) waits.push(await managedLaunch(svc, st));
+  return Promise.all(waits.map((w) => w()));
 }
 
 export async function managedDown(svc: ManagedService, st: StateFile): Promise<ServiceReport> {
@@ -62,7 +84,11 @@ export async function managedDown(svc: ManagedService, st: StateFile): Promise<S
   if (!isOurProcess(mine?.pid, mine?.marker ?? svc.marker)) {
     delete st.state.started[svc.name];
     st.save();
-    return { ...base, status: 'untouched', detail: "not started by this project's stack; left alone" };
+    const detail =
+      mine && !isAlive(mine.pid)
+        ? `not running (pid ${mine.pid}, started by this project's stack, has exited)`
+        : "not started by this project's stack; left alone";
+    return { ...base, status: 'untouched', detail };
   }
   const result = await stopProcess(mine.pid, 30_000);
   delete st.state.started[svc.name];

@@ -3,7 +3,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { formatEnvFile, type ConnectionSettings } from '../config/connection.ts';
-import { kafkaEndpoint, kafkaService } from './kafka.ts';
+import { chooseBrokers, kafkaDown, kafkaStatus, kafkaUp } from './kafka-cluster.ts';
+import { kafkaBootstrap, scramBootstrap, type BrokerCount } from './kafka-config.ts';
 import { managedDown, managedStatus, managedUp } from './managed.ts';
 import { stackPaths, type StackPaths } from './paths.ts';
 import { DEFAULT_DATABASE_URL, postgresDown, postgresStatus, postgresUp } from './postgres.ts';
@@ -13,21 +14,22 @@ import { DEFAULT_REDIS_URL, redisService } from './redis.ts';
 import { REGISTRY_DATABASE, registryService, registryUrl } from './registry.ts';
 import { since, type ServiceReport } from './report.ts';
 import { readState } from './state.ts';
-import { ports, SCRAM } from './versions.ts';
+import { SCRAM } from './versions.ts';
 
-/** Extra settings for tests of secured clusters: the SCRAM listener and its user. */
-export function scramSettings(): Record<string, string> {
+/** Extra settings for tests of secured clusters: the SCRAM listener(s) and its user. */
+export function scramSettings(brokers: BrokerCount = 1): Record<string, string> {
   return {
-    WEIR_SCRAM_BOOTSTRAP_SERVERS: `127.0.0.1:${ports.kafkaScram}`,
+    WEIR_SCRAM_BOOTSTRAP_SERVERS: scramBootstrap(brokers),
     WEIR_SCRAM_USERNAME: SCRAM.username,
     WEIR_SCRAM_PASSWORD: SCRAM.password,
     WEIR_SCRAM_MECHANISM: SCRAM.mechanism,
   };
 }
 
-export function stackSettings(env = process.env): ConnectionSettings {
+/** The settings of a stack of `brokers` Kafka nodes: KAFKA_BOOTSTRAP_SERVERS lists them all. */
+export function stackSettings(env = process.env, brokers: BrokerCount = 1): ConnectionSettings {
   return {
-    KAFKA_BOOTSTRAP_SERVERS: kafkaEndpoint(),
+    KAFKA_BOOTSTRAP_SERVERS: kafkaBootstrap(brokers),
     SCHEMA_REGISTRY_URL: registryUrl(),
     DATABASE_URL: env.DATABASE_URL || DEFAULT_DATABASE_URL,
     REDIS_URL: env.REDIS_URL || DEFAULT_REDIS_URL,
@@ -40,11 +42,17 @@ export interface StackOptions {
   /** The stack of the project around this folder (default: the working directory). */
   from?: string;
   progress?: Progress;
+  /** Kafka nodes for `stackUp` (default: what the project's stack has, else 1); see kafka-cluster.ts. */
+  brokers?: BrokerCount;
+  /** `stackDown`: also delete the Kafka data. */
+  purge?: boolean;
 }
 
 export interface StackResult {
   project: string;
   settings: ConnectionSettings;
+  /** Kafka nodes. */
+  brokers: BrokerCount;
   services: ServiceReport[];
   envFile: string;
 }
@@ -63,7 +71,8 @@ export async function stackUp(opts: StackOptions = {}): Promise<StackResult> {
   const progress = opts.progress ?? (() => undefined);
   const p = stackPaths(opts.from);
   const st = readState(p.state);
-  const settings = stackSettings();
+  const brokers = chooseBrokers(p, st, opts.brokers); // refuses to mix 1 and 3 brokers on one data dir
+  const settings = stackSettings(process.env, brokers);
   const services: ServiceReport[] = [];
   const step = async (name: string, run: () => Promise<ServiceReport>) => {
     progress(`${name} ...`);
@@ -77,8 +86,13 @@ export async function stackUp(opts: StackOptions = {}): Promise<StackResult> {
     postgresUp(st, settings.DATABASE_URL, [new URL(settings.DATABASE_URL).pathname.slice(1), REGISTRY_DATABASE]),
   );
   await step('redis', () => managedUp(redisService(p, settings.REDIS_URL), st));
-  const kafkaSvc = kafkaService(p, progress);
-  const kafka = await step('kafka', () => managedUp(kafkaSvc, st));
+  progress(brokers === 1 ? 'kafka ...' : `kafka: ${brokers} nodes, each broker and controller ...`);
+  const kafkaUpResult = await kafkaUp(p, st, brokers, progress);
+  for (const r of kafkaUpResult.reports) {
+    services.push(r);
+    progress(`${r.name} ${r.status}${r.seconds !== undefined ? ` (${r.seconds} s)` : ''}`);
+  }
+  const kafka = kafkaUpResult.reports[0]!;
   await step('registry', () => managedUp(registryService(p, settings.DATABASE_URL, progress), st));
   progress('kafka transactional round trip ...');
   const t0 = Date.now();
@@ -86,23 +100,23 @@ export async function stackUp(opts: StackOptions = {}): Promise<StackResult> {
     throw new StackError(`Kafka answers metadata requests but a transaction did not complete: ${err.message}`, kafka.log);
   });
   kafka.detail = `transactional round trip ok (${since(t0)} s)`;
-  kafkaSvc.finishSetup();
+  kafkaUpResult.finishSetup();
   mkdirSync(dirname(p.envFile), { recursive: true });
   writeFileSync(
     p.envFile,
-    formatEnvFile({ ...settings, ...scramSettings() }, 'Written by `weir stack up`: connection settings of the local stack.'),
+    formatEnvFile({ ...settings, ...scramSettings(brokers) }, 'Written by `weir stack up`: connection settings of the local stack.'),
   );
-  return { project: p.project, settings, services, envFile: p.envFile };
+  return { project: p.project, settings, brokers, services, envFile: p.envFile };
 }
 
-/** Stops, in reverse order, only what this project's stack started. */
+/** Stops, in reverse order, only what this project's stack started (`purge`: and deletes the Kafka data). */
 export async function stackDown(opts: StackOptions = {}): Promise<ServiceReport[]> {
   const p = stackPaths(opts.from);
   const st = readState(p.state);
   const settings = stackSettings();
   return [
     await managedDown(registryService(p, settings.DATABASE_URL), st),
-    await managedDown(kafkaService(p), st),
+    ...(await kafkaDown(p, st, opts.purge ?? false)),
     await managedDown(redisService(p, settings.REDIS_URL), st),
     await postgresDown(st, settings.DATABASE_URL),
   ];
@@ -112,10 +126,11 @@ export async function stackStatus(opts: StackOptions = {}): Promise<ServiceRepor
   const p = stackPaths(opts.from);
   const st = readState(p.state);
   const settings = stackSettings();
-  return Promise.all([
-    managedStatus(kafkaService(p), st),
+  const [kafka, ...rest] = await Promise.all([
+    kafkaStatus(p, st),
     managedStatus(registryService(p, settings.DATABASE_URL), st),
     postgresStatus(st, settings.DATABASE_URL),
     managedStatus(redisService(p, settings.REDIS_URL), st),
   ]);
+  return [...kafka, ...rest];
 }

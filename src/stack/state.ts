@@ -13,6 +13,8 @@ export interface StackState {
   started: Record<string, StartedProcess | undefined>;
   /** System services this stack started with their own tools (e.g. a Postgres cluster). */
   startedSystem: Record<string, string | undefined>;
+  /** The Kafka nodes this project's stack runs (`weir stack up --brokers`); absent: 1. */
+  kafkaBrokers?: number;
 }
 
 /** The state and where it is saved. */
@@ -24,7 +26,11 @@ export interface StateFile {
 
 export function readState(file: string): StateFile {
   const parsed: Partial<StackState> = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<StackState>) : {};
-  const state: StackState = { started: parsed.started ?? {}, startedSystem: parsed.startedSystem ?? {} };
+  const state: StackState = {
+    started: parsed.started ?? {},
+    startedSystem: parsed.startedSystem ?? {},
+    ...(parsed.kafkaBrokers !== undefined ? { kafkaBrokers: parsed.kafkaBrokers } : {}),
+  };
   return {
     file,
     state,

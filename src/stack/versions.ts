@@ -24,3 +24,13 @@ export const ports = {
   postgres: 5432,
   redis: 6379,
 };
+
+/**
+ * Ports of Kafka node `id` (1-based) of a `weir stack up --brokers 3` cluster: node 1 has the ports
+ * above, each further node the same ones plus 10 (defaults: 19102/19103/19104, 19112/19113/19114).
+ */
+export const KAFKA_NODE_PORT_STEP = 10;
+export function kafkaNodePorts(id: number): { kafka: number; kafkaController: number; kafkaScram: number } {
+  const shift = (id - 1) * KAFKA_NODE_PORT_STEP;
+  return { kafka: ports.kafka + shift, kafkaController: ports.kafkaController + shift, kafkaScram: ports.kafkaScram + shift };
+}
