@@ -12,7 +12,8 @@ say() { printf 'setup: %s\n' "$*"; }
 t0=$SECONDS
 
 # 1. System packages (Debian/Ubuntu). Elsewhere we only check.
-DEB_PACKAGES=(build-essential python3 zlib1g-dev libssl-dev libsasl2-dev libzstd-dev liblz4-dev libcurl4-openssl-dev)
+# libnetfilter-queue-dev: the fault suite builds its packet delayer (test/faults/netdelay) against it.
+DEB_PACKAGES=(build-essential python3 zlib1g-dev libssl-dev libsasl2-dev libzstd-dev liblz4-dev libcurl4-openssl-dev libnetfilter-queue-dev)
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${DEB_PACKAGES[@]}"; do

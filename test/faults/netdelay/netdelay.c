@@ -2,45 +2,56 @@
  * netdelay: a userspace stand-in for `tc qdisc ... netem delay D J loss L`, for kernels built
  * without sch_netem (this project's Firecracker kernel has no CONFIG_NET_SCH_NETEM).
  *
- * iptables rules send packets to an NFQUEUE (index.ts installs them). The kernel holds each queued
+ * iptables rules (index.ts installs them) send packets to an NFQUEUE. The kernel holds each queued
  * packet and tells us its id; we decide its fate and answer with a verdict for that id:
- *   - with probability L %           -> NF_DROP at once (a lost packet: the sender's stack believes
- *                                       it was sent, as with netem's loss);
- *   - otherwise, after uniform(D-J, D+J) ms (clamped at 0) -> NF_ACCEPT: the packet goes on.
- * Verdicts are issued in release-time order, not arrival order, so jitter reorders packets as
- * netem's jitter does. netem's default jitter distribution is uniform too.
+ *   - with probability L %                 -> NF_DROP at once: a lost packet (the sending stack
+ *                                             believes it was sent, as with netem's loss);
+ *   - otherwise, after uniform(D-J, D+J) ms -> NF_ACCEPT: the packet goes on.
+ * (clamped at 0). Verdicts go out in release-time order, not arrival order, so jitter reorders
+ * packets as netem's does. netem's default jitter distribution is uniform too.
  * libnetfilter_queue does the netlink protocol; this file is only the delay logic.
  *
+ * The discard queue (--discard-queue, optional). A packet held in NFQUEUE at OUTPUT still belongs
+ * to the socket that sent it, and TCP's small-queue limit (TSQ) lets a socket have only about two
+ * such packets in the host at once: a TCP sender in the delayed namespace would be capped near
+ * 15 KB/s (measured: 200 KB in 14 s at a 200 ms delay). netem avoids this by orphaning the packets
+ * it holds; userspace cannot. So index.ts has the TEE target send an unowned copy of each outgoing
+ * packet, which goes to the delay queue, and sends the original to the discard queue, where we
+ * drop it at once. A packet dropped from a queue is silent to its sender (an iptables DROP at OUTPUT
+ * would fail the send with EPERM). If this process dies, the discard queue has no listener and the
+ * kernel drops the originals itself while the copies bypass the delay queue: traffic flows undelayed.
+ *
  * Design for Kafka-like packet rates (thousands of packets/s, so hundreds to thousands held at once):
- *   - one thread, one loop: ppoll() on the queue's netlink socket with a timeout that ends at the
- *     earliest release time; pending packets live in a binary min-heap keyed by release time, so a
- *     packet costs O(log n) and the loop never sleeps past a due release;
+ *   - one thread, one loop: ppoll() on the netlink socket with a timeout that ends at the earliest
+ *     release time; held packets live in a binary min-heap keyed by release time, so a packet costs
+ *     O(log n) and the loop never sleeps past a due release;
  *   - NFQNL_COPY_META: the kernel sends metadata only (we need the id, not the payload);
  *   - a large socket receive buffer (SO_RCVBUFFORCE through nfnl_rcvbufsiz) and a large kernel queue
  *     (nfq_set_queue_maxlen); if the socket still overflows, recv() fails with ENOBUFS: the kernel
  *     dropped those packets (counted in /proc/net/netfilter/nfnetlink_queue as user_dropped), we
  *     count the event and carry on;
  *   - reading is bounded per wake-up (READ_BURST messages) so a flood cannot starve releases;
+ *     discarded originals get one batch verdict per burst;
  *   - "late" = how long after its release time a packet actually got its verdict: the proof that
  *     latency does not grow under load (reported as maxLateUs);
  *   - --realtime asks for SCHED_FIFO (priority 10): netem's timers run in the kernel and are not
- *     delayed by busy user processes, ours are. On a 2-core machine with Kafka brokers busy, a
- *     normal-priority delayer released packets up to ~120 ms late; a real-time one stays within a
- *     few ms. It uses little CPU (a few % at thousands of packets/s) and the kernel's RT throttling
- *     (sched_rt_runtime_us) bounds the harm of a bug.
+ *     delayed by busy user processes, ours are. With Kafka brokers keeping both cores busy (load
+ *     average 16), a normal-priority delayer released packets up to 125 ms late, a real-time one
+ *     within 3 ms on a quiet queue (tens of ms at worst under a bulk transfer: the kernel is not
+ *     preemptible). It needs little CPU, and the kernel's RT throttling (sched_rt_runtime_us)
+ *     bounds the harm of a bug.
  *
  * Protocol with the parent (index.ts), on stdout, one line each:
- *   ready                      the queue is bound; rules may now point at it
+ *   ready                      the queues are bound; rules may now point at them
  *   stats {json}               counters, every --stats-ms when they changed, and once at exit
  * Diagnostics go to stderr. SIGTERM/SIGINT (or EOF on stdin with --watch-stdin, i.e. the parent
  * died) ends the process: every held packet is released at once (NF_ACCEPT), then it exits 0.
- * Had it been killed instead, the kernel would drop the held packets when the socket closes, and
- * new packets would pass undelayed if the rule has --queue-bypass.
+ * Had it been killed instead, the kernel would drop the held packets when the socket closes.
  *
  * Build: gcc -O2 -Wall -Wextra -o netdelay netdelay.c -lnetfilter_queue -lnfnetlink
- * Usage: netdelay --queue N --delay MS [--jitter MS] [--loss PCT] [--seed S] [--maxlen N]
- *                 [--rcvbuf BYTES] [--stats-ms MS] [--watch-stdin] [--realtime]
- * Run it inside the network namespace whose rules feed the queue (queues are per namespace).
+ * Usage: netdelay --queue N --delay MS [--jitter MS] [--loss PCT] [--seed S] [--discard-queue N]
+ *                 [--maxlen N] [--rcvbuf BYTES] [--stats-ms MS] [--watch-stdin] [--realtime]
+ * Run it inside the network namespace whose rules feed the queues (queues are per namespace).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -64,6 +75,7 @@
 
 static struct {
 	unsigned queue;
+	int discard_queue; /* -1: none */
 	double delay_ms, jitter_ms, loss_pct;
 	uint64_t seed;
 	int seeded;
@@ -72,14 +84,15 @@ static struct {
 	unsigned stats_ms; /* how often changed counters are printed */
 	int watch_stdin;
 	int realtime;
-} opt = { .maxlen = 16384, .rcvbuf = 8u << 20, .stats_ms = 1000 };
+} opt = { .discard_queue = -1, .maxlen = 16384, .rcvbuf = 8u << 20, .stats_ms = 1000 };
 
 /* ---- counters (printed as the stats line) --------------------------------------------- */
 
 static struct {
-	uint64_t received;       /* packets the kernel queued to us */
-	uint64_t accepted;       /* released after their delay */
+	uint64_t received;       /* packets the kernel queued to the delay queue */
+	uint64_t delayed;        /* released after their delay */
 	uint64_t dropped;        /* dropped by us: the emulated loss */
+	uint64_t discarded;      /* originals dropped from the discard queue (their copies were delayed) */
 	uint64_t enobufs;        /* recv() overflow events: the kernel dropped packets meanwhile */
 	uint64_t verdict_errors; /* a verdict the kernel refused (e.g. queue flushed) */
 	uint64_t max_held;       /* most packets held at once */
@@ -95,8 +108,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* splitmix64: small, fast, good enough for jitter and loss decisions; seedable for reproducible
- * decision sequences (which packet gets which decision still depends on traffic timing). */
+/* splitmix64: small, fast, good enough for jitter and loss decisions; seedable for a reproducible
+ * sequence of decisions (which packet gets which decision still depends on traffic timing). */
 static uint64_t rng_state;
 static uint64_t rng_next(void)
 {
@@ -161,18 +174,22 @@ static struct held heap_pop(void)
 	return top;
 }
 
-/* ---- the queue ------------------------------------------------------------------------------ */
+/* ---- the queues ----------------------------------------------------------------------------- */
 
-static struct nfq_q_handle *qh;
+static struct nfq_q_handle *delay_qh, *discard_qh;
+/* The discard queue's packets are answered together: one NF_DROP for every id up to this one
+ * (ids grow by one per packet in a queue, and this queue's verdicts are all the same). */
+static uint32_t discard_upto;
+static int discard_pending;
 
 static void verdict(uint32_t id, uint32_t v)
 {
-	if (nfq_set_verdict(qh, id, v, 0, NULL) < 0)
+	if (nfq_set_verdict(delay_qh, id, v, 0, NULL) < 0)
 		st.verdict_errors++;
 }
 
-/* Called by nfq_handle_packet() for each queued packet: drop it or schedule its release. */
-static int on_packet(struct nfq_q_handle *q, struct nfgenmsg *msg, struct nfq_data *nfa, void *data)
+/* Called by nfq_handle_packet() for each packet of the delay queue: drop it or schedule its release. */
+static int on_delay_packet(struct nfq_q_handle *q, struct nfgenmsg *msg, struct nfq_data *nfa, void *data)
 {
 	(void)q;
 	(void)msg;
@@ -192,16 +209,40 @@ static int on_packet(struct nfq_q_handle *q, struct nfgenmsg *msg, struct nfq_da
 	if (opt.jitter_ms > 0)
 		ms += (2.0 * rng_unit() - 1.0) * opt.jitter_ms; /* uniform(D-J, D+J) */
 	if (ms <= 0) {
-		st.accepted++;
+		st.delayed++;
 		verdict(id, NF_ACCEPT);
 		return 0;
 	}
 	struct held h = { now_ns() + (uint64_t)(ms * 1e6), id };
 	if (heap_push(h) < 0) { /* out of memory: let it through rather than lose it */
-		st.accepted++;
+		st.delayed++;
 		verdict(id, NF_ACCEPT);
 	}
 	return 0;
+}
+
+/* The discard queue: remember the newest id; flush_discards() drops them all in one message. */
+static int on_discard_packet(struct nfq_q_handle *q, struct nfgenmsg *msg, struct nfq_data *nfa, void *data)
+{
+	(void)q;
+	(void)msg;
+	(void)data;
+	struct nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfa);
+	if (!ph)
+		return 0;
+	discard_upto = ntohl(ph->packet_id);
+	discard_pending = 1;
+	st.discarded++;
+	return 0;
+}
+
+static void flush_discards(void)
+{
+	if (!discard_pending)
+		return;
+	if (nfq_set_verdict_batch(discard_qh, discard_upto, NF_DROP) < 0)
+		st.verdict_errors++;
+	discard_pending = 0;
 }
 
 /* Issues the verdict of every packet whose time has come. */
@@ -212,12 +253,12 @@ static void release_due(uint64_t now)
 		uint64_t late_us = (now - h.release_ns) / 1000;
 		if (late_us > st.max_late_us)
 			st.max_late_us = late_us;
-		st.accepted++;
+		st.delayed++;
 		verdict(h.id, NF_ACCEPT);
 	}
 }
 
-/* The kernel's own counters for our queue, from /proc (per network namespace):
+/* The kernel's own counters for the delay queue, from /proc (per network namespace):
  * queue_dropped = packets dropped because maxlen was reached; user_dropped = packets dropped
  * because our socket buffer was full. Both stay 0 when we keep up. */
 static void kernel_counters(unsigned long *queue_dropped, unsigned long *user_dropped)
@@ -226,10 +267,11 @@ static void kernel_counters(unsigned long *queue_dropped, unsigned long *user_dr
 	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
 	if (!f)
 		return;
-	unsigned qnum, portid, total, mode, range, qd, ud;
+	unsigned qnum, portid, total, mode, range;
+	unsigned long qd, ud;
 	char line[256];
 	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "%u %u %u %u %u %u %u", &qnum, &portid, &total, &mode, &range, &qd, &ud) == 7 &&
+		if (sscanf(line, "%u %u %u %u %u %lu %lu", &qnum, &portid, &total, &mode, &range, &qd, &ud) == 7 &&
 		    qnum == opt.queue) {
 			*queue_dropped = qd;
 			*user_dropped = ud;
@@ -241,10 +283,10 @@ static void print_stats(void)
 {
 	unsigned long qd, ud;
 	kernel_counters(&qd, &ud);
-	printf("stats {\"received\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"dropped\":%" PRIu64
+	printf("stats {\"received\":%" PRIu64 ",\"delayed\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"discarded\":%" PRIu64
 	       ",\"held\":%zu,\"maxHeld\":%" PRIu64 ",\"maxLateUs\":%" PRIu64 ",\"enobufs\":%" PRIu64
 	       ",\"verdictErrors\":%" PRIu64 ",\"kernelQueueDropped\":%lu,\"kernelUserDropped\":%lu}\n",
-	       st.received, st.accepted, st.dropped, heap_len, st.max_held, st.max_late_us, st.enobufs,
+	       st.received, st.delayed, st.dropped, st.discarded, heap_len, st.max_held, st.max_late_us, st.enobufs,
 	       st.verdict_errors, qd, ud);
 	fflush(stdout);
 }
@@ -256,8 +298,8 @@ static void on_signal(int sig) { (void)sig; stopping = 1; }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: netdelay --queue N --delay MS [--jitter MS] [--loss PCT] [--seed S] [--maxlen N]\n"
-	                "                [--rcvbuf BYTES] [--stats-ms MS] [--watch-stdin] [--realtime]\n");
+	fprintf(stderr, "usage: netdelay --queue N --delay MS [--jitter MS] [--loss PCT] [--seed S] [--discard-queue N]\n"
+	                "                [--maxlen N] [--rcvbuf BYTES] [--stats-ms MS] [--watch-stdin] [--realtime]\n");
 	exit(2);
 }
 
@@ -267,15 +309,32 @@ static void die(const char *what)
 	exit(1);
 }
 
+static struct nfq_q_handle *bind_queue(struct nfq_handle *h, unsigned num, nfq_callback *cb)
+{
+	struct nfq_q_handle *q = nfq_create_queue(h, (uint16_t)num, cb, NULL);
+	if (!q) {
+		fprintf(stderr, "netdelay: cannot bind queue %u (is another process bound to it?): %s\n", num, strerror(errno));
+		exit(1);
+	}
+	if (nfq_set_mode(q, NFQNL_COPY_META, 0) < 0)
+		die("nfq_set_mode");
+	if (nfq_set_queue_maxlen(q, opt.maxlen) < 0)
+		die("nfq_set_queue_maxlen");
+	/* No NFQA_CFG_F_GSO: the kernel splits GSO/GRO super-packets before queueing, so delay and
+	 * loss act on wire-sized packets as netem's would. No NFQA_CFG_F_FAIL_OPEN: when the queue is
+	 * full, packets are dropped (netem drops beyond its limit too), not passed undelayed. */
+	return q;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "queue", required_argument, 0, 'q' },  { "delay", required_argument, 0, 'd' },
-		{ "jitter", required_argument, 0, 'j' }, { "loss", required_argument, 0, 'l' },
-		{ "seed", required_argument, 0, 's' },   { "maxlen", required_argument, 0, 'm' },
-		{ "rcvbuf", required_argument, 0, 'r' }, { "stats-ms", required_argument, 0, 'i' },
-		{ "watch-stdin", no_argument, 0, 'w' },  { "realtime", no_argument, 0, 't' },
-		{ 0, 0, 0, 0 },
+		{ "queue", required_argument, 0, 'q' },   { "delay", required_argument, 0, 'd' },
+		{ "jitter", required_argument, 0, 'j' },  { "loss", required_argument, 0, 'l' },
+		{ "seed", required_argument, 0, 's' },    { "discard-queue", required_argument, 0, 'x' },
+		{ "maxlen", required_argument, 0, 'm' },  { "rcvbuf", required_argument, 0, 'r' },
+		{ "stats-ms", required_argument, 0, 'i' }, { "watch-stdin", no_argument, 0, 'w' },
+		{ "realtime", no_argument, 0, 't' },      { 0, 0, 0, 0 },
 	};
 	int have_queue = 0, c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -285,6 +344,7 @@ int main(int argc, char **argv)
 		case 'j': opt.jitter_ms = strtod(optarg, NULL); break;
 		case 'l': opt.loss_pct = strtod(optarg, NULL); break;
 		case 's': opt.seed = strtoull(optarg, NULL, 10); opt.seeded = 1; break;
+		case 'x': opt.discard_queue = (int)strtol(optarg, NULL, 10); break;
 		case 'm': opt.maxlen = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'r': opt.rcvbuf = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'i': opt.stats_ms = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -293,8 +353,8 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (!have_queue || opt.queue > 65535 || opt.delay_ms < 0 || opt.jitter_ms < 0 || opt.loss_pct < 0 ||
-	    opt.loss_pct > 100 || opt.stats_ms == 0)
+	if (!have_queue || opt.queue > 65535 || opt.discard_queue > 65535 || opt.discard_queue == (int)opt.queue ||
+	    opt.delay_ms < 0 || opt.jitter_ms < 0 || opt.loss_pct < 0 || opt.loss_pct > 100 || opt.stats_ms == 0)
 		usage();
 	if (opt.realtime) {
 		struct sched_param sp = { .sched_priority = 10 };
@@ -321,16 +381,9 @@ int main(int argc, char **argv)
 	/* Only needed on kernels before 3.8, harmless (and ignored) after. */
 	nfq_unbind_pf(h, AF_INET);
 	nfq_bind_pf(h, AF_INET);
-	qh = nfq_create_queue(h, (uint16_t)opt.queue, &on_packet, NULL);
-	if (!qh)
-		die("nfq_create_queue (is another process bound to this queue number?)");
-	if (nfq_set_mode(qh, NFQNL_COPY_META, 0) < 0)
-		die("nfq_set_mode");
-	if (nfq_set_queue_maxlen(qh, opt.maxlen) < 0)
-		die("nfq_set_queue_maxlen");
-	/* No NFQA_CFG_F_GSO: the kernel splits GSO/GRO super-packets before queueing, so delay and
-	 * loss act on wire-sized packets as netem's would. No NFQA_CFG_F_FAIL_OPEN: when the queue is
-	 * full, packets are dropped (netem drops beyond its limit too), not passed undelayed. */
+	delay_qh = bind_queue(h, opt.queue, &on_delay_packet);
+	if (opt.discard_queue >= 0)
+		discard_qh = bind_queue(h, (unsigned)opt.discard_queue, &on_discard_packet);
 	nfnl_rcvbufsiz(nfq_nfnlh(h), opt.rcvbuf); /* SO_RCVBUFFORCE as root, above rmem_max */
 	int fd = nfq_fd(h);
 
@@ -389,16 +442,20 @@ int main(int argc, char **argv)
 			}
 			nfq_handle_packet(h, buf, (int)r);
 		}
+		flush_discards();
 	}
 
 	/* Ending: let every held packet go now (the link heals), then report and close. */
 	while (heap_len) {
 		struct held h2 = heap_pop();
-		st.accepted++;
+		st.delayed++;
 		verdict(h2.id, NF_ACCEPT);
 	}
+	flush_discards();
 	print_stats();
-	nfq_destroy_queue(qh);
+	if (discard_qh)
+		nfq_destroy_queue(discard_qh);
+	nfq_destroy_queue(delay_qh);
 	nfq_close(h);
 	free(heap);
 	return 0;
