@@ -3,9 +3,8 @@
 // (network.ts) so one can be killed, frozen or cut off from the others. Production settings for
 // durability: replication factor 3 and min.insync.replicas 2 for every topic, the offsets and the
 // transaction state logs included — a topic stays writable with one node down.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newClusterId } from '../../src/stack/kafka.ts';
 import { kafkaMetadata } from '../../src/stack/probes.ts';
@@ -45,6 +44,20 @@ share.coordinator.state.topic.min.isr=2
 `;
 }
 
+// INFO, as a production broker logs: post-mortems need it, and the controller's election is read from it.
+const LOG4J2 = `Configuration:
+  Appenders:
+    Console:
+      name: stdout
+      PatternLayout: { pattern: "[%d] %p %m (%c)%n" }
+  Loggers:
+    Root: { level: INFO, AppenderRef: [{ ref: stdout }] }
+    Logger:
+      - { name: kafka.request.logger, level: WARN }
+      - { name: org.apache.kafka.storage.internals.log, level: WARN }
+      - { name: kafka.log, level: WARN }
+`;
+
 export class FaultCluster {
   private readonly nodes = new Map<number, ChildProcess>();
 
@@ -66,6 +79,8 @@ export class FaultCluster {
   /** Formats every node's storage with one cluster id (the namespaces must exist). */
   format(): void {
     const clusterId = newClusterId();
+    mkdirSync(this.home, { recursive: true });
+    writeFileSync(join(this.home, 'log4j2.yaml'), LOG4J2);
     for (const id of NODE_IDS) {
       const dir = join(this.home, `node-${id}`);
       mkdirSync(join(dir, 'data'), { recursive: true });
@@ -87,7 +102,13 @@ export class FaultCluster {
     const dir = join(this.home, `node-${id}`);
     mkdirSync(join(this.home, '..', 'logs'), { recursive: true });
     const fd = openSync(this.logOf(`kafka-${id}`), 'a');
-    const jvm = ['-Xms192m', '-Xmx512m', '-XX:+UseG1GC', `-Dweir.faults=kafka-${id}`];
+    const jvm = [
+      '-Xms192m',
+      '-Xmx512m',
+      '-XX:+UseG1GC',
+      `-Dweir.faults=kafka-${id}`,
+      `-Dlog4j2.configurationFile=${join(this.home, 'log4j2.yaml')}`,
+    ];
     const [cmd, ...prefix] = inHost(brokerHost(id));
     const proc = spawn(cmd!, [...prefix, this.java, ...jvm, '-cp', `${this.libs}/*`, 'kafka.Kafka', join(dir, 'server.properties')], {
       stdio: ['ignore', fd, fd],
@@ -137,25 +158,20 @@ export class FaultCluster {
     );
   }
 
-  /** The active controller (the quorum's leader), from the controllers themselves. */
-  async activeController(): Promise<number> {
-    const { stdout: out } = await promisify(execFile)(
-      this.java,
-      [
-        '-cp',
-        `${this.libs}/*`,
-        'org.apache.kafka.tools.MetadataQuorumCommand',
-        '--bootstrap-controller',
-        NODE_IDS.filter((id) => this.running(id))
-          .map((id) => `${brokerHost(id).ip}:${CONTROLLER_PORT}`)
-          .join(','),
-        'describe',
-        '--status',
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    const leader = /LeaderId:\s+(\d+)/.exec(out);
-    if (!leader) throw new Error(`no LeaderId in the quorum's status:\n${out}`);
-    return Number(leader[1]);
+  /**
+   * The active controller: the node that last became it, at the highest epoch, by the nodes' logs
+   * (KRaft's describeCluster names a random broker as "controller", and the quorum tool is not in
+   * the server jars).
+   */
+  activeController(): { id: number; epoch: number } {
+    let best = { id: -1, epoch: -1 };
+    for (const id of NODE_IDS) {
+      const log = existsSync(this.logOf(`kafka-${id}`)) ? readFileSync(this.logOf(`kafka-${id}`), 'utf8') : '';
+      for (const m of log.matchAll(/Becoming the active controller at epoch (\d+)/g)) {
+        if (Number(m[1]) > best.epoch) best = { id, epoch: Number(m[1]) };
+      }
+    }
+    if (best.id < 0) throw new Error('no node has logged becoming the active controller yet');
+    return best;
   }
 }

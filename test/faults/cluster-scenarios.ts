@@ -49,36 +49,55 @@ async function killNode(run: FaultRun, id: number, downMs: number): Promise<void
   await sleep(downMs);
 }
 
+const LEADER_KILL: Scenario = {
+  name: 'leader-kill',
+  fault: 'SIGKILL the leader of an output partition while a transaction writes to it, restart it',
+  short: true,
+  options: (scale) => ({ records: size(scale, 100_000, 4_000), durationMs: size(scale, 150_000, 60_000), slots: ['a', 'b'] }),
+  inject: (run, scale) =>
+    repeatDuringFeed(
+      run,
+      size(scale, 3, 1),
+      async () => {
+        const { tp, inside } = await busyPartition(run);
+        const leader = await leaderOf(run.conn, tp);
+        const at = Date.now();
+        await run.stack.cluster.kill(leader);
+        const moved = await leadershipMoved(run.conn, tp, leader);
+        await sleep(run.rnd.int(1_000, 4_000));
+        await run.stack.cluster.start(leader);
+        run.record(
+          `SIGKILL node ${leader}, leader of ${tp.topic}/${tp.partition}${inside ? ' inside a transaction' : ''}`,
+          at,
+          'output',
+          Date.now(),
+          moved,
+        );
+      },
+      () => run.faults.some((f) => f.kind.includes('inside')),
+    ),
+  bit: (run, e) => allHit(run, 'every killed node led the partition, and leadership moved', e),
+};
+
+/**
+ * The suite must see the bug it exists to catch: leader-kill on a deliberately broken build whose
+ * workers commit the last processed offset instead of the next one (WEIR_TEST_BREAK). The checks
+ * must report duplicates.
+ */
+export const SELF_CHECK_OFFSETS: Scenario = {
+  ...LEADER_KILL,
+  name: 'self-check-offset-off-by-one',
+  fault: 'leader-kill with a broken build that commits offsets off by one (`WEIR_TEST_BREAK`): the checks must report duplicates',
+  options: (scale) => ({ ...LEADER_KILL.options(scale), workerEnv: { WEIR_TEST_BREAK: 'offset-off-by-one' } }),
+  bit: (run, e) => ({
+    name: 'the harness saw the duplicates the broken build makes',
+    ok: e.outputDuplicates > 0,
+    detail: `${e.outputDuplicates} duplicated ids in the output; ${run.faults.length} leader kills`,
+  }),
+};
+
 export const CLUSTER_SCENARIOS: Scenario[] = [
-  {
-    name: 'leader-kill',
-    fault: 'SIGKILL the leader of an output partition while a transaction writes to it, restart it',
-    short: true,
-    options: (scale) => ({ records: size(scale, 100_000, 4_000), durationMs: size(scale, 150_000, 60_000), slots: ['a', 'b'] }),
-    inject: (run, scale) =>
-      repeatDuringFeed(
-        run,
-        size(scale, 3, 1),
-        async () => {
-          const { tp, inside } = await busyPartition(run);
-          const leader = await leaderOf(run.conn, tp);
-          const at = Date.now();
-          await run.stack.cluster.kill(leader);
-          const moved = await leadershipMoved(run.conn, tp, leader);
-          await sleep(run.rnd.int(1_000, 4_000));
-          await run.stack.cluster.start(leader);
-          run.record(
-            `SIGKILL node ${leader}, leader of ${tp.topic}/${tp.partition}${inside ? ' inside a transaction' : ''}`,
-            at,
-            'output',
-            Date.now(),
-            moved,
-          );
-        },
-        () => run.faults.some((f) => f.kind.includes('inside')),
-      ),
-    bit: (run, e) => allHit(run, 'every killed node led the partition, and leadership moved', e),
-  },
+  LEADER_KILL,
   {
     name: 'coordinator-kill',
     fault: "SIGKILL the transaction coordinator of a worker's transactional id while its transaction is open, restart it",
@@ -120,16 +139,19 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
         run,
         size(scale, 3, 1),
         async () => {
-          const controller = await run.stack.cluster.activeController();
+          const controller = run.stack.cluster.activeController();
           const at = Date.now();
-          await killNode(run, controller, 0);
+          await killNode(run, controller.id, 0);
           const elected = await waitFor(
-            async () => ((await run.stack.cluster.activeController().catch(() => controller)) !== controller ? true : undefined),
-            { timeoutMs: 60_000, intervalMs: 500, what: 'a new active controller' },
+            () => {
+              const now = run.stack.cluster.activeController();
+              return now.epoch > controller.epoch && now.id !== controller.id ? true : undefined;
+            },
+            { timeoutMs: 60_000, intervalMs: 250, what: 'a new active controller' },
           ).catch(() => false);
           await sleep(run.rnd.int(1_000, 4_000));
-          await run.stack.cluster.start(controller);
-          run.record(`SIGKILL node ${controller}, the active controller`, at, 'output', Date.now(), elected);
+          await run.stack.cluster.start(controller.id);
+          run.record(`SIGKILL node ${controller.id}, the active controller (epoch ${controller.epoch})`, at, 'output', Date.now(), elected);
         },
         () => true,
       ),

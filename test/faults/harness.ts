@@ -39,6 +39,10 @@ export interface RunOptions {
   durationMs: number;
   slots: string[];
   delivery?: 'exactly-once' | 'at-least-once';
+  /** Events from this share of the feed on are written with a new schema version (registered up front). */
+  newSchemaFrom?: number;
+  /** Extra environment of every worker (the self-checks' deliberately broken builds). */
+  workerEnv?: Record<string, string>;
 }
 
 export const SESSION_TIMEOUT_MS = 6_000;
@@ -77,11 +81,17 @@ export class FaultRun {
     }
     await pushSchemas(plan, project.root, new RegistryClient(stack.settings.SCHEMA_REGISTRY_URL), { all: true }); // the harness is every topic's producer
     await createSinkTables({ root: project.root, plan }, applicationLog(project.id), stack.settings.DATABASE_URL);
-    const workload = await buildWorkload(`in.${project.id}`, opts.records, opts.keys ?? 300, stack.settings.SCHEMA_REGISTRY_URL);
+    const workload = await buildWorkload(
+      `in.${project.id}`,
+      opts.records,
+      opts.keys ?? 300,
+      stack.settings.SCHEMA_REGISTRY_URL,
+      opts.newSchemaFrom === undefined ? undefined : Math.floor(opts.records * opts.newSchemaFrom),
+    );
     const pool = new WorkerPool(
       { file: project.file },
       {
-        env: { ...stack.workerSettings },
+        env: { ...stack.workerSettings, ...opts.workerEnv },
         prefix: (slot) => inHost(stack.workerHosts.get(slot as WorkerSlot)!),
         sessionTimeout: `${SESSION_TIMEOUT_MS / 1000}s`,
         args: opts.delivery ? ['--delivery', opts.delivery] : [],

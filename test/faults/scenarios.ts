@@ -85,7 +85,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'worker-sigkill',
     fault: 'SIGKILL a worker at random moments, and crash points: after produce, after sending offsets, after the Postgres commit',
     short: true,
-    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 75_000, 40_000), slots: ['a', 'b'] }),
+    options: (scale) => ({ records: duration(scale, 100_000, 4_000), durationMs: duration(scale, 150_000, 40_000), slots: ['a', 'b'] }),
     inject: (run) => killWorkers(run, CRASH_POINTS, true),
     bit: (run, e) => ({
       ...abortedSeen(e),
@@ -97,7 +97,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'scale-1-3-1',
     fault: 'scale from 1 to 3 worker processes and back, twice (rebalances while batches are in flight)',
     short: false,
-    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 60_000, 25_000), slots: ['a'] }),
+    options: (scale) => ({ records: duration(scale, 100_000, 4_000), durationMs: duration(scale, 150_000, 25_000), slots: ['a'] }),
     inject: async (run, scale) => {
       const phase = run.opts.durationMs / 8;
       for (let cycle = 0; cycle < (scale === 'full' ? 2 : 1); cycle++) {
@@ -126,7 +126,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'broker-sigstop',
     fault: 'SIGSTOP the leader of an output partition for 5 s (shorter than the 30 s request timeout) and for 40 s (longer), then SIGCONT',
     short: false,
-    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 110_000, 40_000), slots: ['a', 'b'] }),
+    options: (scale) => ({ records: duration(scale, 100_000, 4_000), durationMs: duration(scale, 150_000, 40_000), slots: ['a', 'b'] }),
     inject: async (run, scale) => {
       for (const pauseMs of scale === 'full' ? [5_000, 40_000, 5_000] : [5_000, 40_000]) {
         await sleep(run.rnd.int(4_000, 8_000));
@@ -155,7 +155,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'postgres',
     fault: "terminate the sink's Postgres connections mid-transaction, and restart Postgres (immediate shutdown)",
     short: true,
-    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 80_000, 30_000), slots: ['a', 'b'] }),
+    options: (scale) => ({ records: duration(scale, 100_000, 4_000), durationMs: duration(scale, 150_000, 30_000), slots: ['a', 'b'] }),
     inject: async (run, scale) => {
       const plan = scale === 'full' ? ['terminate', 'restart', 'terminate', 'restart', 'terminate'] : ['terminate', 'restart'];
       for (const fault of plan) {
@@ -190,7 +190,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'redis',
     fault: 'stop Redis while the rate-limited HTTP step runs (fail-closed), then start it again',
     short: true,
-    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 75_000, 30_000), slots: ['a', 'b'] }),
+    options: (scale) => ({ records: duration(scale, 100_000, 4_000), durationMs: duration(scale, 150_000, 30_000), slots: ['a', 'b'] }),
     inject: async (run, scale) => {
       for (let i = 0; i < (scale === 'full' ? 3 : 1); i++) {
         await sleep(run.rnd.int(5_000, 10_000));
@@ -221,7 +221,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'zombie',
     fault: `SIGSTOP a worker past its session timeout (${SESSION_TIMEOUT_MS / 1000} s), then SIGCONT`,
     short: false,
-    options: (scale) => ({ records: duration(scale, 20_000, 4_000), durationMs: duration(scale, 75_000, 30_000), slots: ['a', 'b'] }),
+    options: (scale) => ({ records: duration(scale, 100_000, 4_000), durationMs: duration(scale, 150_000, 30_000), slots: ['a', 'b'] }),
     inject: async (run, scale) => {
       for (let i = 0; i < (scale === 'full' ? 3 : 1); i++) {
         await sleep(run.rnd.int(4_000, 8_000));
@@ -250,8 +250,8 @@ export const SELF_CHECK: Scenario = {
   fault: 'worker SIGKILLs and after-produce crash points with `--delivery at-least-once`: the checks must report duplicates',
   short: true,
   options: (scale) => ({
-    records: duration(scale, 10_000, 3_000),
-    durationMs: duration(scale, 40_000, 20_000),
+    records: duration(scale, 100_000, 3_000),
+    durationMs: duration(scale, 150_000, 20_000),
     slots: ['a', 'b'],
     delivery: 'at-least-once',
   }),

@@ -74,9 +74,9 @@ export interface Workload {
 }
 
 /** `n` events on `keys` keys, with one undecodable record per 500, interleaved in production order. */
-export async function buildWorkload(topic: string, n: number, keys: number, registryUrl: string): Promise<Workload> {
+export async function buildWorkload(topic: string, n: number, keys: number, registryUrl: string, v2From?: number): Promise<Workload> {
   const events = makeEvents(n, keys);
-  const encoded = await eventRecords(topic, events, registryUrl);
+  const encoded = await eventRecords(topic, events, registryUrl, v2From);
   const garbage = new Map<string, Buffer>();
   const records: OutboundRecord[] = [];
   encoded.forEach((r, i) => {

@@ -29,16 +29,34 @@ export function makeEvents(n: number, keys: number, prefix = 'e'): Event[] {
   });
 }
 
-/** Avro records for `topic` under its registered `<topic>-value` schema id. */
+/** A compatible next version of the Event schema (an optional field), as a producer's upgrade brings. */
+export const EVENT_SCHEMA_V2: AvroSchemaFile = parseAvroSchema(
+  JSON.stringify({
+    ...(JSON.parse(EVENT_SCHEMA.text) as Record<string, unknown>),
+    fields: [...(JSON.parse(EVENT_SCHEMA.text) as { fields: unknown[] }).fields, { name: 'origin', type: ['null', 'string'], default: null }],
+  }),
+  'EventV2.avsc',
+);
+
+/**
+ * Avro records for `topic` under its registered `<topic>-value` schema id; with `v2From`, events
+ * from that index on are written with EVENT_SCHEMA_V2, registered here as the subject's next version.
+ */
 export async function eventRecords(
   topic: string,
   events: Event[],
   registryUrl = services().SCHEMA_REGISTRY_URL,
+  v2From = Infinity,
 ): Promise<OutboundRecord[]> {
   const registry = new RegistryClient(registryUrl);
   const found = await registry.lookup(`${topic}-value`, EVENT_SCHEMA.text);
   if (!found) throw new Error(`Event schema not registered for ${topic}`);
-  return events.map((e) => ({ topic, key: e.key, value: encodeAvro(EVENT_SCHEMA.type, found.id, e, `${topic}-value`) }));
+  const v2 = v2From < events.length ? await registry.register(`${topic}-value`, EVENT_SCHEMA_V2.text) : 0;
+  return events.map((e, i) => ({
+    topic,
+    key: e.key,
+    value: i < v2From ? encodeAvro(EVENT_SCHEMA.type, found.id, e, `${topic}-value`) : encodeAvro(EVENT_SCHEMA_V2.type, v2, e, `${topic}-value`),
+  }));
 }
 
 export async function decodeEvents(
