@@ -33,7 +33,10 @@ export function makeEvents(n: number, keys: number, prefix = 'e'): Event[] {
 export const EVENT_SCHEMA_V2: AvroSchemaFile = parseAvroSchema(
   JSON.stringify({
     ...(JSON.parse(EVENT_SCHEMA.text) as Record<string, unknown>),
-    fields: [...(JSON.parse(EVENT_SCHEMA.text) as { fields: unknown[] }).fields, { name: 'origin', type: ['null', 'string'], default: null }],
+    fields: [
+      ...(JSON.parse(EVENT_SCHEMA.text) as { fields: unknown[] }).fields,
+      { name: 'origin', type: ['null', 'string'], default: null },
+    ],
   }),
   'EventV2.avsc',
 );
@@ -55,7 +58,8 @@ export async function eventRecords(
   return events.map((e, i) => ({
     topic,
     key: e.key,
-    value: i < v2From ? encodeAvro(EVENT_SCHEMA.type, found.id, e, `${topic}-value`) : encodeAvro(EVENT_SCHEMA_V2.type, v2, e, `${topic}-value`),
+    value:
+      i < v2From ? encodeAvro(EVENT_SCHEMA.type, found.id, e, `${topic}-value`) : encodeAvro(EVENT_SCHEMA_V2.type, v2, e, `${topic}-value`),
   }));
 }
 
