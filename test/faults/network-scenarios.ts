@@ -2,7 +2,7 @@
 // group session to expire — a zombie made by the network, not by SIGSTOP: its process keeps running,
 // its timers fire, its connections just carry nothing — then healed; and a slow, lossy link.
 import type { Scale, Scenario } from './scenarios.ts';
-import { SESSION_TIMEOUT_MS } from './harness.ts';
+import { SESSION_TIMEOUT_MS, type FaultRun } from './harness.ts';
 import { brokerHost, NODE_IDS } from './brokers.ts';
 import { cut, droppedPackets, heal } from './network.ts';
 import type { WorkerSlot } from './stack.ts';
@@ -16,6 +16,19 @@ const brokerIps = () => NODE_IDS.map((id) => brokerHost(id).ip);
 const expelled = (l: Record<string, unknown>) =>
   l.lost === true || /fenced|zombie|generation id is not valid|unknown member/i.test(String(l.msg ?? ''));
 
+/**
+ * A worker faulted before it owns partitions has no session to lose and no transaction to slow
+ * (seen: a cut landed while the worker was still starting, and nothing was expelled).
+ */
+async function untilOwnsPartitions(run: FaultRun, slot: WorkerSlot): Promise<void> {
+  const transform = run.step('process').name;
+  await waitFor(
+    () =>
+      run.pool.processes.get(slot)!.logs.some((l) => l.step === transform && l.msg === 'assigned' && (l.partitions as number[]).length > 0),
+    { timeoutMs: 60_000, intervalMs: 200, what: `worker ${slot}'s transform step to own partitions` },
+  );
+}
+
 export const NETWORK_SCENARIOS: Scenario[] = [
   {
     name: 'worker-cut-off',
@@ -27,16 +40,7 @@ export const NETWORK_SCENARIOS: Scenario[] = [
         await sleep(run.rnd.int(4_000, 8_000));
         const slot = run.opts.slots[run.rnd.int(0, run.opts.slots.length - 1)]! as WorkerSlot;
         const victim = run.stack.workerHosts.get(slot)!;
-        // A worker cut off before it owns partitions has no session to lose (seen: the cut landed
-        // while it was still starting, and nothing was expelled): cut it once it processes some.
-        const transform = run.step('process').name;
-        await waitFor(
-          () =>
-            run.pool.processes
-              .get(slot)!
-              .logs.some((l) => l.step === transform && l.msg === 'assigned' && (l.partitions as number[]).length > 0),
-          { timeoutMs: 60_000, intervalMs: 200, what: `worker ${slot}'s transform step to own partitions` },
-        );
+        await untilOwnsPartitions(run, slot);
         await sleep(run.rnd.int(1_000, 3_000));
         const at = Date.now();
         cut(victim, brokerIps());
@@ -70,9 +74,13 @@ export const NETWORK_SCENARIOS: Scenario[] = [
       for (let i = 0; i < size(scale, 2, 1) && run.feeding; i++) {
         await sleep(run.rnd.int(4_000, 8_000));
         const slot = run.opts.slots[run.rnd.int(0, run.opts.slots.length - 1)]! as WorkerSlot;
+        await untilOwnsPartitions(run, slot);
+        const victim = run.stack.workerHosts.get(slot)!;
         const at = Date.now();
+        // At the bridge: every packet between the worker and the brokers (startDelay's forwardOf).
         const delay = await startDelay({
-          netns: run.stack.workerHosts.get(slot)!.ns,
+          netns: victim.ns,
+          forwardOf: victim.ip,
           queue: 7,
           delayMs: 200,
           jitterMs: 100,

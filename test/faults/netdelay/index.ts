@@ -81,6 +81,15 @@ export function ensureNetdelay(): string {
 export interface DelayOptions {
   /** The network namespace whose link is degraded (`ip netns exec <netns> ...`). */
   netns: string;
+  /**
+   * Delay at the bridge instead: the packets the root namespace forwards to and from this address
+   * (with br_netfilter, bridged IPv4 traffic crosses the root namespace's FORWARD chain). Forwarded
+   * packets belong to no local socket, so neither TCP's small-queue limit nor the TEE copy applies,
+   * and the copy's route is never needed; traffic between two namespaces on one bridge is delayed
+   * this way (the TEE copy does not reach a namespace other than the gateway's). `netns` then
+   * only names the host; the delayer runs in the root namespace.
+   */
+  forwardOf?: string;
   /** NFQUEUE number; `queue + 1` is used too (the discard queue). Queues are per namespace. */
   queue: number;
   /** One-way delay of each packet: uniform(delayMs - jitterMs, delayMs + jitterMs), at least 0. */
@@ -174,6 +183,14 @@ function onLinkSubnets(netns: string): { dev: string; dst: string; via: string }
 
 function rulesFor(o: DelayOptions): string[][] {
   const tag = ['-m', 'comment', '--comment', `weir-netdelay:q${o.queue}`];
+  if (o.forwardOf) {
+    const q = ['-j', 'NFQUEUE', '--queue-num', String(o.queue), '--queue-bypass'];
+    const direction = o.direction ?? 'both';
+    return [
+      ...(direction !== 'ingress' ? [['FORWARD', '-s', o.forwardOf, ...tag, ...q]] : []),
+      ...(direction !== 'egress' ? [['FORWARD', '-d', o.forwardOf, ...tag, ...q]] : []),
+    ];
+  }
   const direction = o.direction ?? 'both';
   const rules: string[][] = [];
   if (direction !== 'ingress') {
@@ -191,14 +208,18 @@ function rulesFor(o: DelayOptions): string[][] {
 }
 
 /** Adds (-A) or deletes (-D) the rules in one transaction. */
-function restore(netns: string, op: '-A' | '-D', rules: string[][]): void {
+/** Where the rules and the delayer live: the host's namespace, or the root one (forwardOf). */
+const within = (netns: string | undefined, cmd: string, args: string[]): [string, string[]] =>
+  netns ? ['ip', ['netns', 'exec', netns, cmd, ...args]] : [cmd, args];
+
+function restore(netns: string | undefined, op: '-A' | '-D', rules: string[][]): void {
   const body = ['*filter', ...rules.map((r) => [op, ...r].join(' ')), 'COMMIT', ''].join('\n');
-  run('ip', ['netns', 'exec', netns, 'iptables-restore', '--noflush'], body);
+  run(...within(netns, 'iptables-restore', ['--noflush']), body);
 }
 
 /** Rules with this queue's tag left by a run that was killed before its stop(). */
-function leftovers(netns: string, queue: number): string[][] {
-  return run('ip', ['netns', 'exec', netns, 'iptables', '-w', '-S'])
+function leftovers(netns: string | undefined, queue: number): string[][] {
+  return run(...within(netns, 'iptables', ['-w', '-S']))
     .split('\n')
     .filter((l) => l.startsWith('-A ') && l.includes(`"weir-netdelay:q${queue}"`))
     .map((l) => l.slice(3).replace(/"/g, '').split(' '));
@@ -209,7 +230,8 @@ function leftovers(netns: string, queue: number): string[][] {
  * namespace, waits until its queues are bound, then installs the rules.
  */
 export async function startDelay(opts: DelayOptions): Promise<Delay> {
-  const { netns, queue, delayMs, jitterMs, lossPercent, seed } = opts;
+  const { queue, delayMs, jitterMs, lossPercent, seed } = opts;
+  const netns = opts.forwardOf ? undefined : opts.netns;
   if (!Number.isInteger(queue) || queue < 0 || queue > 65534) throw new Error('netdelay: queue must be an integer from 0 to 65534');
   if (!(delayMs >= 0 && jitterMs >= 0)) throw new Error('netdelay: delayMs and jitterMs must be ≥ 0');
   if (!(lossPercent >= 0 && lossPercent <= 100)) throw new Error('netdelay: lossPercent must be from 0 to 100');
@@ -224,7 +246,7 @@ export async function startDelay(opts: DelayOptions): Promise<Delay> {
   if (seed !== undefined) args.push('--seed', BigInt.asUintN(64, BigInt(seed)).toString());
   if (opts.realtime ?? true) args.push('--realtime');
   // --watch-stdin: the delayer exits when this process dies and its stdin pipe closes.
-  const child = spawn('ip', ['netns', 'exec', netns, bin, ...args, '--stats-ms', '500', '--watch-stdin'], {
+  const child = spawn(...within(netns, bin, [...args, '--stats-ms', '500', '--watch-stdin']), {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
