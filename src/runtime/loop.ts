@@ -274,13 +274,18 @@ export class WorkerLoop {
       this.deps.isolation.failed(done.firsts, done.offsets, done.records, outcome.error);
       throw outcome.error;
     }
-    this.deps.strategy.committed(done.prepared);
-    this.deps.isolation.committed(done.offsets);
+    this.committedBatch(done);
     this.backoffMs = 0;
-    for (const o of done.offsets) if (o.topic === this.deps.step.input) this.committed.set(`${o.partition}`, o.offset);
     if (this.batch.length > 0) return 'producing';
     if (this.stopRequested) return 'closing';
     return this.consumer!.hasPendingRebalance ? 'rebalancing' : 'collecting';
+  }
+
+  /** Bookkeeping of a batch whose write committed: what the strategy, the isolation and the lag and stall reports know. */
+  private committedBatch(done: InFlight): void {
+    this.deps.strategy.committed(done.prepared);
+    this.deps.isolation.committed(done.offsets);
+    for (const o of done.offsets) if (o.topic === this.deps.step.input) this.committed.set(`${o.partition}`, o.offset);
   }
 
   private produce(): State {
@@ -329,7 +334,9 @@ export class WorkerLoop {
       this.inflight = undefined;
       const outcome = await done.outcome;
       if (!outcome.ok) throw outcome.error;
-      this.deps.strategy.committed(done.prepared);
+      // Recorded as in `settle`: without it the stall watch would not know where these partitions
+      // stand, and a batch that keeps failing after them (a registry outage) would never show as stalled.
+      this.committedBatch(done);
     }
     const consumer = this.consumer!;
     const assigned = consumer.assignment();

@@ -4,6 +4,17 @@
 import { RegistryError, RegistryUnavailableError } from './errors.ts';
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+/** The registry's error code for a schema (id) it does not have. */
+const SCHEMA_NOT_FOUND = 40403;
+
+/** A failed request's reason, with the network cause fetch keeps apart ("fetch failed" alone says nothing). */
+function reasonOf(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof Error ? (err.cause as { message?: unknown; code?: unknown } | undefined) : undefined;
+  const detail =
+    cause && (typeof cause.message === 'string' && cause.message ? cause.message : typeof cause.code === 'string' ? cause.code : '');
+  return detail ? `${message} (${detail})` : message;
+}
 
 export interface RegisteredVersion {
   subject: string;
@@ -64,17 +75,24 @@ export class RegistryClient {
         });
         const text = await res.text();
         if (res.status >= 500)
-          throw new RegistryUnavailableError(`${method} ${path}: registry answered ${res.status} ${text.slice(0, 200)}`);
+          throw new RegistryUnavailableError(
+            `schema registry unavailable: ${method} ${this.base}${path}${this.from} answered ${res.status} ${text.slice(0, 200)}`,
+          );
         return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
       } catch (err) {
         last =
           err instanceof RegistryUnavailableError
             ? err
-            : new RegistryUnavailableError(`${method} ${this.base}${path}${this.from}: ${(err as Error).message}`);
+            : new RegistryUnavailableError(`schema registry unreachable: ${method} ${this.base}${path}${this.from}: ${reasonOf(err)}`);
         if (attempt < attempts) await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, Math.max(0, deadline - Date.now()))));
       }
     }
-    throw last ?? new RegistryUnavailableError(`${method} ${this.base}${path}${this.from}: no answer within ${this.opts.deadlineMs} ms`);
+    throw (
+      last ??
+      new RegistryUnavailableError(
+        `schema registry unreachable: ${method} ${this.base}${path}${this.from}: no answer within ${this.opts.deadlineMs} ms`,
+      )
+    );
   }
 
   /** " (SETTING)" when the URL's setting is known: errors name where to fix it. */
@@ -93,10 +111,18 @@ export class RegistryClient {
     throw new RegistryError(status, b?.error_code, `${what}: ${b?.message ?? `HTTP ${status}`}`);
   }
 
-  /** The schema text for a global id; undefined when the registry does not know it (404). */
+  /**
+   * The schema text for a global id; undefined when the registry says it does not have it (404 with
+   * error code 40403, as Confluent, Apicurio, Karapace and Redpanda answer). A 404 without that code
+   * is not the registry speaking (a gateway or proxy in front of it): unavailable, not unknown.
+   */
   async schemaById(id: number): Promise<string | undefined> {
-    const r = await this.request<{ schema: string }>('GET', `/schemas/ids/${id}`);
-    if (r.status === 404) return undefined;
+    const r = await this.request<{ schema: string; error_code?: number }>('GET', `/schemas/ids/${id}`);
+    if (r.status === 404 && r.body?.error_code === SCHEMA_NOT_FOUND) return undefined;
+    if (r.status === 404)
+      throw new RegistryUnavailableError(
+        `schema registry unavailable: GET ${this.base}/schemas/ids/${id}${this.from} answered 404 without the registry's "schema not found" (error code ${SCHEMA_NOT_FOUND})`,
+      );
     if (r.status !== 200) this.fail(r.status, r.body, `schema id ${id}`);
     return r.body.schema;
   }

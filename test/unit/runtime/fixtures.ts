@@ -4,7 +4,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { WorkerHooks } from '../../../src/runtime/hooks.ts';
 import type { State } from '../../../src/runtime/lifecycle.ts';
 import type { Processor } from '../../../src/runtime/processors.ts';
@@ -35,13 +35,15 @@ export interface TopologyOptions {
   avro?: boolean;
   /** A Postgres sink step instead of a produce step. */
   sink?: boolean;
+  /** Avro output values (schemas/Event.avsc, ids looked up when the worker is made) instead of JSON. */
+  avroOutput?: boolean;
 }
 
 /** Writes the topology (and the Avro schema) into a fresh project folder and compiles it. */
 export function compileStep(opts: TopologyOptions = {}): { plan: Plan; step: PlannedStep; root: string } {
   const root = mkdtempSync(join(tmpdir(), 'weir-runtime-'));
   writeFileSync(join(root, 'package.json'), '{"type":"module"}');
-  if (opts.avro) writeFileSync(join(root, 'Event.avsc'), EVENT_SCHEMA);
+  if (opts.avro || opts.avroOutput) writeFileSync(join(root, 'Event.avsc'), EVENT_SCHEMA);
   const partitions = opts.partitions ?? 1;
   const body = opts.sink
     ? `    sink:\n      postgres:\n        table: t\n        key: [k]\n        columns:\n          k: $key\n          n: n\n`
@@ -55,7 +57,7 @@ topics:
   ${OUT}:
     partitions: ${partitions}
     key: string
-    value: json
+    value: ${opts.avroOutput ? 'Event.avsc' : 'json'}
 steps:
   s:
     input: ${IN}
@@ -77,6 +79,8 @@ export interface Setup extends TopologyOptions {
   fakeSink?: TransactionalSink;
   serde?: AvroSerde;
   hooks?: WorkerHooks;
+  /** The worker's logger (default: silent). */
+  logger?: Logger;
   /** Leave the input topic out of the cluster (a missing topic). */
   noInput?: boolean;
 }
@@ -106,7 +110,7 @@ export async function setup(opts: Setup = {}) {
     root,
     clients: counted.clients,
     serde: opts.serde ?? new AvroSerde(new MemoryRegistry()),
-    logger: pino({ level: 'silent' }),
+    logger: opts.logger ?? pino({ level: 'silent' }),
     instanceId: 'i1',
     clock,
     hooks,
