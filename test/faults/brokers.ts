@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newClusterId } from '../../src/stack/kafka.ts';
+import { LOG4J2 } from '../../src/stack/kafka-config.ts';
 import { kafkaMetadata } from '../../src/stack/probes.ts';
 import { waitUntil } from '../../src/stack/proc.ts';
 import { host, inHost, type Host } from './network.ts';
@@ -43,20 +44,6 @@ share.coordinator.state.topic.replication.factor=3
 share.coordinator.state.topic.min.isr=2
 `;
 }
-
-// INFO, as a production broker logs: post-mortems need it, and the controller's election is read from it.
-const LOG4J2 = `Configuration:
-  Appenders:
-    Console:
-      name: stdout
-      PatternLayout: { pattern: "[%d] %p %m (%c)%n" }
-  Loggers:
-    Root: { level: INFO, AppenderRef: [{ ref: stdout }] }
-    Logger:
-      - { name: kafka.request.logger, level: WARN }
-      - { name: org.apache.kafka.storage.internals.log, level: WARN }
-      - { name: kafka.log, level: WARN }
-`;
 
 export class FaultCluster {
   private readonly nodes = new Map<number, ChildProcess>();

@@ -44,9 +44,14 @@ const allHit = (run: FaultRun, what: string, e: Evidence): Check => ({
   detail: `${hits(run)}/${run.faults.length} faults hit; ${run.faults.filter((f) => f.kind.includes('inside')).length} inside an open transaction; ${e.aborted} aborted records`,
 });
 
-async function killNode(run: FaultRun, id: number, downMs: number): Promise<void> {
-  await run.stack.cluster.kill(id);
-  await sleep(downMs);
+/** SIGKILLs `node`, waits until `tookOver` says the cluster went on without it, restarts it 1–4 s later. */
+async function killAndRestart(run: FaultRun, node: number, tookOver: () => Promise<boolean>): Promise<{ at: number; hit: boolean }> {
+  const at = Date.now();
+  await run.stack.cluster.kill(node);
+  const hit = await tookOver();
+  await sleep(run.rnd.int(1_000, 4_000));
+  await run.stack.cluster.start(node);
+  return { at, hit };
 }
 
 const LEADER_KILL: Scenario = {
@@ -61,17 +66,13 @@ const LEADER_KILL: Scenario = {
       async () => {
         const { tp, inside } = await busyPartition(run);
         const leader = await leaderOf(run.conn, tp);
-        const at = Date.now();
-        await run.stack.cluster.kill(leader);
-        const moved = await leadershipMoved(run.conn, tp, leader);
-        await sleep(run.rnd.int(1_000, 4_000));
-        await run.stack.cluster.start(leader);
+        const { at, hit } = await killAndRestart(run, leader, () => leadershipMoved(run.conn, tp, leader));
         run.record(
           `SIGKILL node ${leader}, leader of ${tp.topic}/${tp.partition}${inside ? ' inside a transaction' : ''}`,
           at,
           'output',
           Date.now(),
-          moved,
+          hit,
         );
       },
       () => run.faults.some((f) => f.kind.includes('inside')),
@@ -112,17 +113,14 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
           const transactionalId = `${run.step('process').transactionalIdPrefix}${slot}`;
           const inside = (await openTransactionPartitions(run, [run.topic('out')], 3_000)).length > 0;
           const coordinator = await transactionCoordinator(run.conn, transactionalId);
-          const at = Date.now();
-          await run.stack.cluster.kill(coordinator);
-          const moved = await leadershipMoved(run.conn, transactionStatePartition(transactionalId), coordinator);
-          await sleep(run.rnd.int(1_000, 4_000));
-          await run.stack.cluster.start(coordinator);
+          const state = transactionStatePartition(transactionalId);
+          const { at, hit } = await killAndRestart(run, coordinator, () => leadershipMoved(run.conn, state, coordinator));
           run.record(
             `SIGKILL node ${coordinator}, coordinator of ${transactionalId}${inside ? ' inside a transaction' : ''}`,
             at,
             'output',
             Date.now(),
-            moved,
+            hit,
           );
         },
         () => run.faults.some((f) => f.kind.includes('inside')),
@@ -140,18 +138,16 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
         size(scale, 3, 1),
         async () => {
           const controller = run.stack.cluster.activeController();
-          const at = Date.now();
-          await killNode(run, controller.id, 0);
-          const elected = await waitFor(
-            () => {
-              const now = run.stack.cluster.activeController();
-              return now.epoch > controller.epoch && now.id !== controller.id ? true : undefined;
-            },
-            { timeoutMs: 60_000, intervalMs: 250, what: 'a new active controller' },
-          ).catch(() => false);
-          await sleep(run.rnd.int(1_000, 4_000));
-          await run.stack.cluster.start(controller.id);
-          run.record(`SIGKILL node ${controller.id}, the active controller (epoch ${controller.epoch})`, at, 'output', Date.now(), elected);
+          const { at, hit } = await killAndRestart(run, controller.id, () =>
+            waitFor(
+              () => {
+                const now = run.stack.cluster.activeController();
+                return now.epoch > controller.epoch && now.id !== controller.id ? true : undefined;
+              },
+              { timeoutMs: 60_000, intervalMs: 250, what: 'a new active controller' },
+            ).catch(() => false),
+          );
+          run.record(`SIGKILL node ${controller.id}, the active controller (epoch ${controller.epoch})`, at, 'output', Date.now(), hit);
         },
         () => true,
       ),
