@@ -54,7 +54,12 @@ export function recordResult(result: ScenarioResult, order: string[], repetition
   const store = load(file);
   store.results.push({ ...result, date: new Date().toISOString().slice(0, 10), machine: machine(), commit: commit() });
   writeFileSync(file, `${JSON.stringify(store, null, 2)}\n`);
-  writeFileSync(new URL('reliability.md', docsDir), render(store, order, repetitions));
+  rewriteReport(order, repetitions, docsDir);
+}
+
+/** Rewrites docs/reliability.md from docs/reliability.json (after a change to the report's text). */
+export function rewriteReport(order: string[], repetitions: number, docsDir: URL): void {
+  writeFileSync(new URL('reliability.md', docsDir), render(load(new URL('reliability.json', docsDir)), order, repetitions));
 }
 
 const s1 = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -115,7 +120,15 @@ reader saw no duplicates; a sentinel written to every partition is readable with
 (no hanging transaction); the pipeline progressed within 60 s of each fault healing. The self-check
 runs with exactly-once switched off and must report duplicates.
 
+Latency and loss: this machine's kernel has no \`sch_netem\`, so \`tc netem\` is not available;
+test/faults/netdelay holds each packet between a worker and the brokers in userspace (NFQUEUE on the
+bridge's forwarding path, libnetfilter_queue) for 200 ms ± 100 ms each way and drops 5 %. Cuts are
+iptables DROP rules inside the host's namespace: connections stall, they are not reset.
+
 Out of scope: disk pressure (a full or failing disk under a broker or Postgres) is not injected.
+
+The one-broker suite that came before (20,040 records per scenario, one repetition, 2026-11-23) is
+in this file's git history.
 
 _Runs ${dates[0] ?? '—'}${dates.length > 1 ? ` to ${dates.at(-1)}` : ''} on ${machines || '—'}; the newest ${repetitions} repetitions of each scenario._
 ${missing.length > 0 ? `\n**Not run yet at full size:** ${missing.join(', ')}.\n` : ''}
