@@ -71,8 +71,12 @@ export function classifyKafkaError(raw: RawKafkaError, operation: string): Kafka
   if (code !== undefined && FATAL_CODES.has(code)) return 'fatal';
   if (code !== undefined && MISSING_TOPIC_CODES.has(code) && operation === 'consume') return 'fatal';
   // librdkafka's "fatal" means this client instance is unusable, not that the cluster refuses us:
-  // a new instance (a new producer, or rejoining with new clients) is the way on.
-  if (raw.isFatal) return operation.startsWith('transaction') || operation === 'produce' ? 'indefinite' : 'retriable';
+  // a new instance (a new producer, or rejoining with new clients) is the way on. A consumer's only
+  // fatal error is a static member fenced by another with its group.instance.id; polling the dead
+  // instance again spins forever (seen in the three-broker leader-kill run: a session timed out
+  // while the group coordinator moved, the rejoin was fenced, and a sink step polled an unusable
+  // consumer for ten minutes, its partitions revoked, so no stall was reported). Rejoin instead.
+  if (raw.isFatal || code === E.ERR__FATAL) return operation.startsWith('transaction') || operation === 'produce' ? 'indefinite' : 'fenced';
   if (raw.isTxnRequiresAbort) return 'abortable';
   if (code === E.ERR__TIMED_OUT || code === E.ERR__TIMED_OUT_QUEUE) return 'indefinite';
   if (raw.isRetriable) return 'retriable';

@@ -17,6 +17,10 @@ describe('Kafka error classification', () => {
     [{ code: E.ERR_UNKNOWN_TOPIC_OR_PART }, 'consume', 'fatal'],
     [{ code: E.ERR_UNKNOWN_TOPIC_OR_PART, isRetriable: true }, 'produce', 'retriable'],
     [{ code: E.ERR__MAX_POLL_EXCEEDED }, 'consume', 'retriable'],
+    // A fenced static member's consumer is unusable: rejoin with fresh clients, never poll it again.
+    [{ code: E.ERR__FATAL }, 'consume', 'fenced'],
+    [{ code: E.ERR__FATAL, isFatal: true }, 'commit', 'fenced'],
+    [{ code: E.ERR__FATAL, isFatal: true }, 'transaction.commit', 'indefinite'],
     [{ code: E.ERR__TIMED_OUT, isRetriable: true }, 'transaction.commit', 'indefinite'],
     [{ code: E.ERR_ILLEGAL_GENERATION, isTxnRequiresAbort: true }, 'transaction.sendOffsets', 'abortable'],
     [{ code: E.ERR_ILLEGAL_GENERATION }, 'transaction.sendOffsets', 'abortable'],
