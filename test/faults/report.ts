@@ -70,6 +70,20 @@ function render(store: Store, order: string[], repetitions: number): string {
     .map((name) => ({ name, runs: store.results.filter((r) => r.scenario === name).slice(-repetitions) }))
     .filter((s) => s.runs.length > 0);
   const missing = order.filter((name) => !byScenario.some((s) => s.name === name));
+  // Older repetitions stay in the JSON; the page says how many, and how many of those failed.
+  const older = store.results.filter((r) => {
+    const runs = store.results.filter((x) => x.scenario === r.scenario);
+    return runs.indexOf(r) < runs.length - repetitions;
+  });
+  const olderLine =
+    older.length > 0
+      ? `\nOlder repetitions, in reliability.json only: ${older.length} (${older.filter((r) => !r.pass).length} failed: ${
+          older
+            .filter((r) => !r.pass)
+            .map((r) => `${r.scenario} seed ${r.seed}, commit ${r.commit}`)
+            .join('; ') || 'none'
+        }).\n`
+      : '';
   const rows = byScenario.map(({ name, runs }) => {
     const failed = runs.filter((r) => !r.pass);
     const verdict =
@@ -131,7 +145,7 @@ The one-broker suite that came before (20,040 records per scenario, one repetiti
 in this file's git history.
 
 _Runs ${dates[0] ?? '—'}${dates.length > 1 ? ` to ${dates.at(-1)}` : ''} on ${machines || '—'}; the newest ${repetitions} repetitions of each scenario._
-${missing.length > 0 ? `\n**Not run yet at full size:** ${missing.join(', ')}.\n` : ''}
+${missing.length > 0 ? `\n**Not run yet at full size:** ${missing.join(', ')}.\n` : ''}${olderLine}
 | scenario | fault | repetitions | records per repetition | faults injected | aborted records seen (read_uncommitted) | slowest recovery | result |
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
