@@ -60,6 +60,24 @@ const FATAL_CODES = new Set<number>([
   E.ERR_TOPIC_EXCEPTION,
 ]);
 
+/**
+ * The cluster is moving, not refusing: a coordinator or leader is being elected or loading its log
+ * after a broker died. Any operation outside a transaction retries (a transaction's own handling
+ * below aborts and redoes it instead). Seen in the three-broker leader-kill run: reading committed
+ * offsets on assignment got NOT_COORDINATOR while the group coordinator moved, and the worker stopped.
+ */
+const CLUSTER_MOVING_CODES = new Set<number>([
+  E.ERR_NOT_COORDINATOR,
+  E.ERR_COORDINATOR_NOT_AVAILABLE,
+  E.ERR_COORDINATOR_LOAD_IN_PROGRESS,
+  E.ERR__WAIT_COORD,
+  E.ERR_NOT_LEADER_FOR_PARTITION,
+  E.ERR_LEADER_NOT_AVAILABLE,
+  E.ERR_NOT_ENOUGH_REPLICAS,
+  E.ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+  E.ERR_REQUEST_TIMED_OUT,
+]);
+
 /** The subscribed input topic does not exist (librdkafka: "Subscribed topic not available"). */
 const MISSING_TOPIC_CODES = new Set<number>([E.ERR_UNKNOWN_TOPIC_OR_PART, E.ERR__UNKNOWN_TOPIC]);
 
@@ -86,6 +104,7 @@ export function classifyKafkaError(raw: RawKafkaError, operation: string): Kafka
   }
   if (code === E.ERR__TRANSPORT || code === E.ERR__ALL_BROKERS_DOWN) return 'retriable';
   if (operation.startsWith('transaction')) return 'indefinite';
+  if (code !== undefined && CLUSTER_MOVING_CODES.has(code)) return 'retriable';
   // A poll error the client recovers from by itself (max poll exceeded, a partition's fetch error…).
   return operation === 'consume' ? 'retriable' : 'fatal';
 }

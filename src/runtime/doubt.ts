@@ -3,6 +3,7 @@
 // Either way every failed partition resumes at its stored position, never before it: redoing a
 // batch that took effect would apply it twice.
 import type { StepConsumer } from '../kafka/ports.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { TopicPartition, TopicPartitionOffset } from '../kafka/types.ts';
 import { kindOf } from './lifecycle.ts';
 import { TransientFailure, type BatchStrategy } from './strategy.ts';
@@ -39,4 +40,23 @@ export async function settleDoubt(
   const stored = all.filter((s) => s.offset >= 0);
   const tookEffect = doubt.offsets.length > 0 && doubt.offsets.every((o) => stored.find(same(o))?.offset === o.offset);
   return { tookEffect, stored, resumeAt: failed.map((f) => stored.find(same(f)) ?? f) };
+}
+
+/** Settles the doubt, says how in the log, and tells the strategy when the write took effect. */
+export async function resolveDoubt(
+  doubt: Doubt,
+  failed: TopicPartitionOffset[],
+  strategy: BatchStrategy,
+  consumer: StepConsumer,
+  log: Logger,
+): Promise<Settled> {
+  const settled = await settleDoubt(doubt, failed, strategy, consumer);
+  log.warn(
+    { stored: settled.stored, batch: doubt.offsets, tookEffect: settled.tookEffect },
+    settled.tookEffect
+      ? 'the write whose answer was lost took effect; resuming after it'
+      : 'the write whose answer was lost did not take effect',
+  );
+  if (settled.tookEffect) strategy.committed(doubt.prepared);
+  return settled;
 }

@@ -9,11 +9,11 @@ import type { KeyChains } from '../retry/ordered.ts';
 import type { PlannedStep } from '../topology/plan.ts';
 import type { Clock } from './clock.ts';
 import { collectBatch } from './collect.ts';
-import { settleDoubt, type Doubt } from './doubt.ts';
+import { resolveDoubt, type Doubt } from './doubt.ts';
 import type { DuePartitions } from './due.ts';
 import type { WorkerHooks } from './hooks.ts';
 import { kindOf, Lifecycle, type State } from './lifecycle.ts';
-import { firstOffsets, idlePositions, inputPositions, nextOffsets } from './positions.ts';
+import { firstOffsets, firstPerPartition, idlePositions, inputPositions, nextOffsets } from './positions.ts';
 import { applyRebalances } from './rebalance.ts';
 import { Reporter } from './reporting.ts';
 import type { Isolation } from './isolation.ts';
@@ -340,8 +340,7 @@ export class WorkerLoop {
     }
     const consumer = this.consumer!;
     const assigned = consumer.assignment();
-    let first: TopicPartitionOffset[] = [];
-    for (const f of this.failed) if (!first.some((x) => x.partition === f.partition && x.topic === f.topic)) first.push(f);
+    let first = firstPerPartition(this.failed);
     this.failed = [];
     if (this.doubt) first = await this.resolveDoubt(this.doubt, first);
     for (const tpo of first) {
@@ -355,16 +354,9 @@ export class WorkerLoop {
 
   /** A write whose outcome is unknown: resume where the stored positions say (doubt.ts). */
   private async resolveDoubt(doubt: Doubt, first: TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {
-    const { tookEffect, stored, resumeAt } = await settleDoubt(doubt, first, this.deps.strategy, this.consumer!);
+    const { tookEffect, resumeAt } = await resolveDoubt(doubt, first, this.deps.strategy, this.consumer!, this.deps.log);
     this.doubt = undefined;
-    this.deps.log.warn(
-      { stored, batch: doubt.offsets, tookEffect },
-      tookEffect ? 'the write whose answer was lost took effect; resuming after it' : 'the write whose answer was lost did not take effect',
-    );
-    if (tookEffect) {
-      this.deps.strategy.committed(doubt.prepared);
-      for (const o of doubt.offsets) if (o.topic === this.deps.step.input) this.committed.set(`${o.partition}`, o.offset);
-    }
+    if (tookEffect) for (const o of doubt.offsets) if (o.topic === this.deps.step.input) this.committed.set(`${o.partition}`, o.offset);
     return resumeAt;
   }
 

@@ -69,3 +69,10 @@ export function firstOffsets(batch: InboundRecord[]): TopicPartitionOffset[] {
   }
   return first;
 }
+
+/** The first of each partition's positions (the earliest failed batch's start), in order. */
+export function firstPerPartition(positions: TopicPartitionOffset[]): TopicPartitionOffset[] {
+  const first: TopicPartitionOffset[] = [];
+  for (const p of positions) if (!first.some((x) => x.partition === p.partition && x.topic === p.topic)) first.push(p);
+  return first;
+}

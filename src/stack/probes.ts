@@ -78,6 +78,8 @@ export async function registryConfig(url: string): Promise<string> {
 
 export async function postgresSelect1(url: string): Promise<true> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  // A server that goes away mid-probe (a restart) also emits 'error' besides failing the query.
+  client.on('error', () => undefined);
   try {
     await client.connect();
     await client.query('SELECT 1');

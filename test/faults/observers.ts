@@ -130,6 +130,8 @@ export class RowPoller {
     this.loop = (async () => {
       while (this.running) {
         const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 1_000 });
+        // Postgres restarts under it (the postgres scenario): the error is the query's, not the process's.
+        client.on('error', () => undefined);
         try {
           await client.connect();
           const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.table}`);

@@ -24,6 +24,29 @@ export interface Scenario {
   bit(run: FaultRun, evidence: Evidence): Check;
 }
 
+/**
+ * Terminates the sink's backends that are inside a transaction, waiting for one: a sink transaction
+ * lasts milliseconds, and a terminated idle connection is just replaced by the pool (seen in CI: two
+ * faults, no transaction failed). Check and kill are one statement, so the victim cannot finish in between.
+ */
+async function terminateInTransaction(url: string, timeoutMs = 30_000): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(5)) {
+      const { rows } = await client.query<{ n: string }>(
+        `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity
+          WHERE application_name LIKE 'weir:%' AND xact_start IS NOT NULL`,
+      );
+      if (Number(rows[0]!.n) > 0) return Number(rows[0]!.n);
+    }
+    return 0;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 const CRASH_POINTS = ['after-produce', 'after-send-offsets', 'after-db-commit'] as const;
 
 /** SIGKILLs at random moments; every other restart arms a protocol crash point instead. */
@@ -167,22 +190,18 @@ export const SCENARIOS: Scenario[] = [
           await run.stack.startPostgres();
           run.record('restart Postgres', at, 'rows');
         } else {
-          const client = new pg.Client({ connectionString: run.stack.settings.DATABASE_URL });
-          await client.connect();
-          const { rows } = await client.query<{ n: string }>(
-            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name LIKE 'weir:%'",
-          );
-          await client.end();
-          run.record(`terminate ${rows[0]!.n} sink connections`, at, 'rows');
+          const terminated = await terminateInTransaction(run.stack.settings.DATABASE_URL);
+          run.record(`terminate ${terminated} sink connections inside a transaction`, at, 'rows', Date.now(), terminated > 0);
         }
       }
     },
     bit: (run) => {
-      const failures = run.pool.logged(/sink (write|commit) failed|cannot claim|Postgres/i).length;
+      const terminations = run.faults.filter((f) => f.hit !== undefined);
+      const failures = run.pool.logged(/sink write failed|cannot claim/i).length;
       return {
-        name: 'the faults bit: sink transactions failed and were redone',
-        ok: failures > 0,
-        detail: `${failures} failed sink transactions logged`,
+        name: 'the faults bit: sink connections killed inside transactions, which failed and were redone',
+        ok: terminations.length > 0 && terminations.every((f) => f.hit) && failures > 0,
+        detail: `${terminations.filter((f) => f.hit).length}/${terminations.length} terminations caught a transaction; ${failures} failed sink transactions logged`,
       };
     },
   },

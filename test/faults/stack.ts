@@ -179,6 +179,7 @@ export class FaultStack {
    */
   async startRegistry(): Promise<void> {
     const admin = new pg.Client({ connectionString: this.settings.DATABASE_URL });
+    admin.on('error', () => undefined); // a dead connection fails the query; the event must not crash the suite
     await admin.connect();
     const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'registry'");
     if (exists.rowCount === 0) await admin.query('CREATE DATABASE registry');

@@ -28,6 +28,12 @@ describe('Kafka error classification', () => {
     [{ code: E.ERR_UNKNOWN_MEMBER_ID }, 'commit', 'abortable'],
     [{ code: E.ERR_COORDINATOR_NOT_AVAILABLE, isRetriable: true }, 'transaction.commit', 'retriable'],
     [{ code: E.ERR__ALL_BROKERS_DOWN }, 'consume', 'retriable'],
+    // The group coordinator moving after a broker died: seen on `committed` in the leader-kill run.
+    [{ code: E.ERR_NOT_COORDINATOR }, 'committed', 'retriable'],
+    [{ code: E.ERR_COORDINATOR_LOAD_IN_PROGRESS }, 'committed', 'retriable'],
+    [{ code: E.ERR_COORDINATOR_NOT_AVAILABLE }, 'commit', 'retriable'],
+    [{ code: E.ERR_NOT_LEADER_FOR_PARTITION }, 'admin.createTopic', 'retriable'],
+    [{ code: E.ERR_NOT_COORDINATOR }, 'transaction.commit', 'indefinite'],
     [{ code: 12345 }, 'transaction.commit', 'indefinite'],
     [{ code: 12345 }, 'admin.createTopic', 'fatal'],
   ] as const)('%o during %s is %s', (raw, op, kind) => {
