@@ -24,13 +24,27 @@ const SELF_CHECKS = [SELF_CHECK, SELF_CHECK_OFFSETS];
 const order = [...SCENARIOS, ...SELF_CHECKS].map((s) => s.name);
 let stack: FaultStack;
 
+/** Every worker's log, for a failing run's post-mortem. */
+function writeWorkerLogs(scenario: string, run: FaultRun): void {
+  writeFileSync(
+    logOf(`${scenario}-workers`),
+    run.pool.history.map((w, i) => w.logs.map((l) => JSON.stringify({ process: i, slot: w.slot, ...l })).join('\n')).join('\n'),
+  );
+}
+
 async function runScenario(s: Scenario): Promise<ScenarioResult> {
   const t0 = Date.now();
   const run = await FaultRun.create(stack, s.options(scale));
   console.log(`${s.name}: seed ${run.rnd.seed} (replay with WEIR_FAULT_SEED=${run.rnd.seed})`);
-  await run.start();
-  await s.inject(run, scale);
-  await run.settle(scale === 'full' ? 600_000 : 240_000);
+  try {
+    await run.start();
+    await s.inject(run, scale);
+    await run.settle(scale === 'full' ? 600_000 : 240_000);
+  } catch (err) {
+    writeWorkerLogs(s.name, run);
+    console.log(`${run.pool.dump(40)}\nworker logs: ${logOf(`${s.name}-workers`)}`);
+    throw err;
+  }
   const evidence = await checkInvariants(run, await run.stop());
   const checks = [...evidence.checks, s.bit(run, evidence)];
   const result: ScenarioResult = {
@@ -49,11 +63,7 @@ async function runScenario(s: Scenario): Promise<ScenarioResult> {
   console.log(
     `${s.name}: ${result.faults} faults, ${result.records} records, ${result.aborted} aborted seen, ${result.seconds} s\n${checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n')}`,
   );
-  // Every worker's log, for a failing run's post-mortem.
-  writeFileSync(
-    logOf(`${s.name}-workers`),
-    run.pool.history.map((w, i) => w.logs.map((l) => JSON.stringify({ process: i, slot: w.slot, ...l })).join('\n')).join('\n'),
-  );
+  writeWorkerLogs(s.name, run);
   if (!result.pass && !s.name.startsWith('self-check')) console.log(`${run.pool.dump(20)}\nworker logs: ${logOf(`${s.name}-workers`)}`);
   return result;
 }

@@ -185,9 +185,9 @@ export const SCENARIOS: Scenario[] = [
         await sleep(run.rnd.int(4_000, 9_000));
         const at = Date.now();
         if (fault === 'restart') {
-          run.stack.stopPostgres('immediate');
+          run.stack.postgres.stop('immediate');
           await sleep(run.rnd.int(2_000, 5_000));
-          await run.stack.startPostgres();
+          await run.stack.postgres.start();
           run.record('restart Postgres', at, 'rows');
         } else {
           const terminated = await terminateInTransaction(run.stack.settings.DATABASE_URL);

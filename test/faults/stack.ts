@@ -3,16 +3,17 @@
 // off and restarts them, which it must never do to the shared stack other tests rely on.
 // Everything lives under $TMPDIR/weir-faults and is recreated per run.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ensureApicurio, ensureKafkaJars } from '../../src/stack/artifacts.ts';
 import { requireJava } from '../../src/stack/java.ts';
-import { postgresSelect1, redisPing, registryConfig } from '../../src/stack/probes.ts';
+import { redisPing, registryConfig } from '../../src/stack/probes.ts';
 import { portOpen, waitUntil } from '../../src/stack/proc.ts';
 import { APICURIO_MIN_JAVA, KAFKA_MIN_JAVA } from '../../src/stack/versions.ts';
 import { FaultCluster } from './brokers.ts';
+import { PrivatePostgres } from './postgres.ts';
 import { host, HOST_IP, netDown, netUp, SUBNET } from './network.ts';
 
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -21,6 +22,7 @@ export const FAULT_PORTS = {
   redis: port('WEIR_FAULTS_REDIS_PORT', 26379),
   registry: port('WEIR_FAULTS_REGISTRY_PORT', 28081),
   registryManagement: port('WEIR_FAULTS_REGISTRY_MANAGEMENT_PORT', 28082),
+  registryPostgres: port('WEIR_FAULTS_REGISTRY_POSTGRES_PORT', 25433),
 };
 /** Worker processes run in these slots (a stable --instance-id each), each on a host of its own. */
 export const WORKER_SLOTS = ['a', 'b', 'c'] as const;
@@ -48,30 +50,19 @@ function killLeftovers(): void {
   }
 }
 
-/** Postgres refuses to run as root: as root, its programs run as the `postgres` user. */
-function asPostgres(args: string[]): [string, string[]] {
-  return userInfo().uid === 0 ? ['runuser', ['-u', 'postgres', '--', ...args]] : [args[0]!, args.slice(1)];
-}
-
-function postgresBin(): string {
-  try {
-    return execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
-  } catch {
-    const root = '/usr/lib/postgresql';
-    const v = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a))[0] : undefined;
-    if (!v)
-      throw new Error('the fault suite runs its own Postgres server and needs its programs (initdb, pg_ctl): apt-get install postgresql');
-    return join(root, v, 'bin');
-  }
-}
-
 export class FaultStack {
   private redis: ChildProcess | undefined;
   private registry: ChildProcess | undefined;
   private readonly java = requireJava(KAFKA_MIN_JAVA, "the fault suite's Kafka cluster");
   private readonly libs = ensureKafkaJars();
-  private readonly pgBin = postgresBin();
-  private readonly pgData = join(HOME, 'postgres');
+  /** The sink's database: the postgres scenario crashes it. */
+  readonly postgres = new PrivatePostgres(join(HOME, 'postgres'), FAULT_PORTS.postgres, logOf('postgres'));
+  /** The registry's storage, apart from the sink's as in production: no scenario touches it. */
+  private readonly registryPostgres = new PrivatePostgres(
+    join(HOME, 'registry-postgres'),
+    FAULT_PORTS.registryPostgres,
+    logOf('registry-postgres'),
+  );
   readonly cluster = new FaultCluster(join(HOME, 'kafka'), this.java.java, this.libs, logOf);
   /** One host per worker slot: a worker's link can be cut or degraded alone. */
   readonly workerHosts = new Map(WORKER_SLOTS.map((slot, i) => [slot, host(`w${slot}`, 21 + i)]));
@@ -102,46 +93,17 @@ export class FaultStack {
     rmSync(HOME, { recursive: true, force: true });
     netUp([...this.cluster.hosts, ...this.workerHosts.values()]);
     this.cluster.format();
-    mkdirSync(this.pgData, { recursive: true });
-    if (userInfo().uid === 0)
-      chownSync(
-        this.pgData,
-        Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
-        Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
-      );
-    const [cmd, args] = asPostgres([join(this.pgBin, 'initdb'), '-D', this.pgData, '-U', 'postgres', '-A', 'trust', '--no-sync']);
-    execFileSync(cmd, args, { stdio: 'ignore' });
-    // Workers connect from their namespaces (through the bridge's DNAT): their addresses are trusted too.
-    appendFileSync(join(this.pgData, 'pg_hba.conf'), `host all all ${SUBNET} trust\n`);
-    await Promise.all([this.cluster.startAll(), this.startPostgres().then(() => this.startRegistry()), this.startRedis()]);
-  }
-
-  async startPostgres(): Promise<void> {
-    const [cmd, args] = asPostgres([
-      join(this.pgBin, 'pg_ctl'),
-      '-D',
-      this.pgData,
-      '-l',
-      logOf('postgres'),
-      '-w',
-      '-o',
-      `-p ${FAULT_PORTS.postgres} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${this.pgData} -c fsync=off -c max_connections=200`,
-      'start',
-    ]);
     mkdirSync(join(HOME, 'logs'), { recursive: true });
+    // Postgres (running as its own user) writes its log there.
     if (userInfo().uid === 0) execFileSync('chmod', ['a+rwx', join(HOME, 'logs')]);
-    execFileSync(cmd, args, { stdio: 'ignore' });
-    await waitUntil(() => postgresSelect1(this.settings.DATABASE_URL), {
-      what: "the fault suite's Postgres",
-      timeoutMs: 60_000,
-      logFile: logOf('postgres'),
-    });
-  }
-
-  /** Immediate shutdown: like a crash, every session cut, recovery from the WAL on start. */
-  stopPostgres(mode: 'immediate' | 'fast' = 'immediate'): void {
-    const [cmd, args] = asPostgres([join(this.pgBin, 'pg_ctl'), '-D', this.pgData, '-m', mode, '-w', 'stop']);
-    execFileSync(cmd, args, { stdio: 'ignore' });
+    this.postgres.init(SUBNET);
+    this.registryPostgres.init(SUBNET);
+    await Promise.all([
+      this.cluster.startAll(),
+      this.postgres.start(),
+      this.registryPostgres.start().then(() => this.startRegistry()),
+      this.startRedis(),
+    ]);
   }
 
   async startRedis(): Promise<void> {
@@ -175,10 +137,10 @@ export class FaultStack {
 
   /**
    * Apicurio Registry, private like the rest: the registry scenario kills it. Its schemas live in
-   * this Postgres (database registry), so they survive its restarts, as in production.
+   * a Postgres of its own (database registry), so they survive its restarts, as in production.
    */
   async startRegistry(): Promise<void> {
-    const admin = new pg.Client({ connectionString: this.settings.DATABASE_URL });
+    const admin = new pg.Client({ connectionString: this.registryPostgres.url });
     admin.on('error', () => undefined); // a dead connection fails the query; the event must not crash the suite
     await admin.connect();
     const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'registry'");
@@ -188,7 +150,7 @@ export class FaultStack {
       ...process.env,
       APICURIO_STORAGE_KIND: 'sql',
       APICURIO_STORAGE_SQL_KIND: 'postgresql',
-      APICURIO_DATASOURCE_URL: `jdbc:postgresql://127.0.0.1:${FAULT_PORTS.postgres}/registry`,
+      APICURIO_DATASOURCE_URL: `jdbc:postgresql://127.0.0.1:${FAULT_PORTS.registryPostgres}/registry`,
       APICURIO_DATASOURCE_USERNAME: 'postgres',
       APICURIO_DATASOURCE_PASSWORD: 'unused',
       APICURIO_RULES_GLOBAL_COMPATIBILITY: 'BACKWARD',
@@ -224,10 +186,12 @@ export class FaultStack {
   async stop(): Promise<void> {
     await this.killRedis();
     await this.killRegistry();
-    try {
-      this.stopPostgres('fast');
-    } catch {
-      /* not running */
+    for (const db of [this.postgres, this.registryPostgres]) {
+      try {
+        db.stop('fast');
+      } catch {
+        /* not running */
+      }
     }
     await this.cluster.stopAll();
     netDown();
