@@ -9,11 +9,10 @@ import { brokerHost, NODE_IDS } from './brokers.ts';
 import { cut, droppedPackets, heal } from './network.ts';
 import { leaderOf, leadershipMoved, transactionCoordinator, transactionStatePartition } from './placement.ts';
 import { openTransactionPartitions } from './transactions.ts';
-import type { Scale, Scenario } from './scenarios.ts';
+import { feed, size, type Scenario } from './scenarios.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const size = (scale: Scale, full: number, short: number) => (scale === 'full' ? full : short);
 
 /**
  * Faults spread over the feed: `planned` of them, then more while the feed lasts until `enough`
@@ -58,7 +57,7 @@ const LEADER_KILL: Scenario = {
   name: 'leader-kill',
   fault: 'SIGKILL the leader of an output partition while a transaction writes to it, restart it',
   short: true,
-  options: (scale) => ({ records: size(scale, 100_000, 4_000), durationMs: size(scale, 150_000, 60_000), slots: ['a', 'b'] }),
+  options: (scale) => feed(scale, 60_000),
   inject: (run, scale) =>
     repeatDuringFeed(
       run,
@@ -103,7 +102,7 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
     name: 'coordinator-kill',
     fault: "SIGKILL the transaction coordinator of a worker's transactional id while its transaction is open, restart it",
     short: false,
-    options: (scale) => ({ records: size(scale, 100_000, 4_000), durationMs: size(scale, 150_000, 60_000), slots: ['a', 'b'] }),
+    options: (scale) => feed(scale, 60_000),
     inject: (run, scale) =>
       repeatDuringFeed(
         run,
@@ -131,7 +130,7 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
     name: 'controller-kill',
     fault: 'SIGKILL the active controller (a combined broker and controller node), restart it',
     short: false,
-    options: (scale) => ({ records: size(scale, 100_000, 4_000), durationMs: size(scale, 150_000, 60_000), slots: ['a', 'b'] }),
+    options: (scale) => feed(scale, 60_000),
     inject: (run, scale) =>
       repeatDuringFeed(
         run,
@@ -157,7 +156,7 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
     name: 'partitioned-leader',
     fault: 'cut the leader of an output partition off from the other brokers (clients still reach it) for 25 s, heal',
     short: false,
-    options: (scale) => ({ records: size(scale, 100_000, 4_000), durationMs: size(scale, 150_000, 60_000), slots: ['a', 'b'] }),
+    options: (scale) => feed(scale, 60_000),
     inject: (run, scale) =>
       repeatDuringFeed(
         run,

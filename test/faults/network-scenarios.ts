@@ -1,7 +1,7 @@
 // Faults of a worker's network link (network.ts): cut off from every broker long enough for its
 // group session to expire — a zombie made by the network, not by SIGSTOP: its process keeps running,
 // its timers fire, its connections just carry nothing — then healed; and a slow, lossy link.
-import type { Scale, Scenario } from './scenarios.ts';
+import { feed, size, type Scenario } from './scenarios.ts';
 import { SESSION_TIMEOUT_MS, type FaultRun } from './harness.ts';
 import { brokerHost, NODE_IDS } from './brokers.ts';
 import { cut, droppedPackets, heal } from './network.ts';
@@ -10,7 +10,6 @@ import { waitFor } from '../helpers/wait.ts';
 import { startDelay } from './netdelay/index.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const size = (scale: Scale, full: number, short: number) => (scale === 'full' ? full : short);
 const brokerIps = () => NODE_IDS.map((id) => brokerHost(id).ip);
 /** A worker's log line saying the group expelled it: its partitions lost, its transaction fenced. */
 const expelled = (l: Record<string, unknown>) =>
@@ -34,7 +33,7 @@ export const NETWORK_SCENARIOS: Scenario[] = [
     name: 'worker-cut-off',
     fault: `cut a worker off from every broker past its session timeout (${SESSION_TIMEOUT_MS / 1000} s + 4–8 s), then heal`,
     short: true,
-    options: (scale) => ({ records: size(scale, 100_000, 4_000), durationMs: size(scale, 150_000, 45_000), slots: ['a', 'b'] }),
+    options: (scale) => feed(scale, 45_000),
     inject: async (run, scale) => {
       for (let i = 0; i < size(scale, 3, 1) && run.feeding; i++) {
         await sleep(run.rnd.int(4_000, 8_000));
@@ -69,7 +68,7 @@ export const NETWORK_SCENARIOS: Scenario[] = [
     name: 'worker-latency-loss',
     fault: "200 ms ± 100 ms latency and 5 % packet loss on a worker's link for 30 s at a time while the feed runs",
     short: false,
-    options: (scale) => ({ records: size(scale, 100_000, 4_000), durationMs: size(scale, 150_000, 50_000), slots: ['a', 'b'] }),
+    options: (scale) => feed(scale, 50_000),
     inject: async (run, scale) => {
       for (let i = 0; i < size(scale, 2, 1) && run.feeding; i++) {
         await sleep(run.rnd.int(4_000, 8_000));

@@ -3,11 +3,10 @@
 // feed switches to a new, compatible version of the input schema (registered before the run, as a
 // producer's upgrade would) while the registry is down. Those records must wait for the registry —
 // not be dead-lettered as undecodable — and flow once it is back.
-import type { Scale, Scenario } from './scenarios.ts';
+import { feed, type Scenario } from './scenarios.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const size = (scale: Scale, full: number, short: number) => (scale === 'full' ? full : short);
 /** Where in the feed the new schema version starts. */
 const NEW_SCHEMA_FROM = 0.5;
 
@@ -15,12 +14,7 @@ export const REGISTRY_SCENARIO: Scenario = {
   name: 'registry-kill',
   fault: 'SIGKILL the schema registry just before the feed switches to a new schema version; restart it 20–30 s later',
   short: false,
-  options: (scale) => ({
-    records: size(scale, 100_000, 4_000),
-    durationMs: size(scale, 150_000, 50_000),
-    slots: ['a', 'b'],
-    newSchemaFrom: NEW_SCHEMA_FROM,
-  }),
+  options: (scale) => ({ ...feed(scale, 50_000), newSchemaFrom: NEW_SCHEMA_FROM }),
   inject: async (run) => {
     const switchAt = Math.floor(run.opts.records * NEW_SCHEMA_FROM);
     await waitFor(() => run.produced >= switchAt * 0.8 || !run.feeding, {

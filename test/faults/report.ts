@@ -118,7 +118,7 @@ a DLQ, its output stored in Postgres (upsert, offsets in the same transaction) a
 HTTP behind a Redis token bucket — as \`weir run\` processes against a private **three-node Kafka
 cluster** (KRaft, each node a combined broker and controller; replication factor 3 and
 \`min.insync.replicas=2\` for every topic, the offsets and transaction logs included), a private
-schema registry, Postgres and Redis. Every broker and every worker is a host of its own: a Linux
+schema registry (Apicurio, its storage a Postgres server of its own), Postgres and Redis. Every broker and every worker is a host of its own: a Linux
 network namespace joined to a bridge by a veth pair, so one host's link can be cut or degraded
 (test/faults/network.ts). The suite kills, freezes, cuts off and restarts them. The workload is
 keyed Avro events with unique ids and per-key sequence numbers, 1 % poison pills, 2.7 % records that

@@ -101,14 +101,21 @@ const abortedSeen = (e: Evidence): Check => ({
   ok: e.aborted > 0,
   detail: `${e.aborted} aborted records`,
 });
-const duration = (scale: Scale, full: number, short: number) => (scale === 'full' ? full : short);
+export const size = (scale: Scale, full: number, short: number) => (scale === 'full' ? full : short);
+
+/** The standard feed: 100,000 records over 150 s at full size; 4,000 over `shortMs` in the short suite. */
+export const feed = (scale: Scale, shortMs: number, slots = ['a', 'b']): RunOptions => ({
+  records: size(scale, 100_000, 4_000),
+  durationMs: size(scale, 150_000, shortMs),
+  slots,
+});
 
 export const SCENARIOS: Scenario[] = [
   {
     name: 'worker-sigkill',
     fault: 'SIGKILL a worker at random moments, and crash points: after produce, after sending offsets, after the Postgres commit',
     short: true,
-    options: (scale) => ({ records: duration(scale, 100_000, 4_000), durationMs: duration(scale, 150_000, 40_000), slots: ['a', 'b'] }),
+    options: (scale) => feed(scale, 40_000),
     inject: (run) => killWorkers(run, CRASH_POINTS, true),
     bit: (run, e) => ({
       ...abortedSeen(e),
@@ -120,7 +127,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'scale-1-3-1',
     fault: 'scale from 1 to 3 worker processes and back, twice (rebalances while batches are in flight)',
     short: false,
-    options: (scale) => ({ records: duration(scale, 100_000, 4_000), durationMs: duration(scale, 150_000, 25_000), slots: ['a'] }),
+    options: (scale) => feed(scale, 25_000, ['a']),
     inject: async (run, scale) => {
       const phase = run.opts.durationMs / 8;
       for (let cycle = 0; cycle < (scale === 'full' ? 2 : 1); cycle++) {
@@ -149,7 +156,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'broker-sigstop',
     fault: 'SIGSTOP the leader of an output partition for 5 s (shorter than the 30 s request timeout) and for 40 s (longer), then SIGCONT',
     short: false,
-    options: (scale) => ({ records: duration(scale, 100_000, 4_000), durationMs: duration(scale, 150_000, 40_000), slots: ['a', 'b'] }),
+    options: (scale) => feed(scale, 40_000),
     inject: async (run, scale) => {
       for (const pauseMs of scale === 'full' ? [5_000, 40_000, 5_000] : [5_000, 40_000]) {
         await sleep(run.rnd.int(4_000, 8_000));
@@ -178,7 +185,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'postgres',
     fault: "terminate the sink's Postgres connections mid-transaction, and restart Postgres (immediate shutdown)",
     short: true,
-    options: (scale) => ({ records: duration(scale, 100_000, 4_000), durationMs: duration(scale, 150_000, 30_000), slots: ['a', 'b'] }),
+    options: (scale) => feed(scale, 30_000),
     inject: async (run, scale) => {
       const plan = scale === 'full' ? ['terminate', 'restart', 'terminate', 'restart', 'terminate'] : ['terminate', 'restart'];
       for (const fault of plan) {
@@ -209,7 +216,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'redis',
     fault: 'stop Redis while the rate-limited HTTP step runs (fail-closed), then start it again',
     short: true,
-    options: (scale) => ({ records: duration(scale, 100_000, 4_000), durationMs: duration(scale, 150_000, 30_000), slots: ['a', 'b'] }),
+    options: (scale) => feed(scale, 30_000),
     inject: async (run, scale) => {
       for (let i = 0; i < (scale === 'full' ? 3 : 1); i++) {
         await sleep(run.rnd.int(5_000, 10_000));
@@ -240,7 +247,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'zombie',
     fault: `SIGSTOP a worker past its session timeout (${SESSION_TIMEOUT_MS / 1000} s), then SIGCONT`,
     short: false,
-    options: (scale) => ({ records: duration(scale, 100_000, 4_000), durationMs: duration(scale, 150_000, 30_000), slots: ['a', 'b'] }),
+    options: (scale) => feed(scale, 30_000),
     inject: async (run, scale) => {
       for (let i = 0; i < (scale === 'full' ? 3 : 1); i++) {
         await sleep(run.rnd.int(4_000, 8_000));
@@ -269,8 +276,8 @@ export const SELF_CHECK: Scenario = {
   fault: 'worker SIGKILLs and after-produce crash points with `--delivery at-least-once`: the checks must report duplicates',
   short: true,
   options: (scale) => ({
-    records: duration(scale, 100_000, 3_000),
-    durationMs: duration(scale, 150_000, 20_000),
+    records: size(scale, 100_000, 3_000),
+    durationMs: size(scale, 150_000, 20_000),
     slots: ['a', 'b'],
     delivery: 'at-least-once',
   }),
