@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterEach } from 'vitest';
 import type { TestPipeline } from './pipeline.ts';
 import { services } from './services.ts';
+import { waitFor } from './wait.ts';
 
 const WEIR = fileURLToPath(new URL('../../bin/weir.js', import.meta.url));
 const all = new Set<ChildProcess>();
@@ -109,7 +110,19 @@ export class WorkerPool {
 
   /** Graceful stop of everything still running; returns the exit codes. */
   async stopAll(boundMs = 90_000): Promise<Array<number | null>> {
-    const running = [...this.processes.values()].filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
+    const live = (w: WorkerProcess) => w.proc.exitCode === null && w.proc.signalCode === null;
+    // weir run stops gracefully on SIGTERM once it logged 'running: …'; before, the signal's default
+    // action ends it (exit code null). Seen in CI: a pair restarted just before the stop, the output
+    // already complete, both ended by the signal. Each gets until it started (or exited) first.
+    const handlesSignals = (w: WorkerProcess) => !live(w) || w.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('running:'));
+    await waitFor(() => [...this.processes.values()].every(handlesSignals), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: 'every worker started',
+    }).catch(
+      () => undefined, // a worker stuck starting is stopped anyway; its exit code tells
+    );
+    const running = [...this.processes.values()].filter(live);
     for (const w of running) w.proc.kill('SIGTERM');
     // weir run exits by itself within 30 s of SIGTERM; one that does not is a failure to report, not
     // a suite that hangs: SIGKILL it (its exit code is then null) and say which and what it last did.

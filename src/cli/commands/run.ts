@@ -194,6 +194,9 @@ export const runCommand: Command = {
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      // Until here a signal's default action ends the process (exit by the signal, nothing in flight);
+      // from here on it stops gracefully. Supervisors and tests wait for this line before a stop.
+      logger.info({ steps: local.length, threads: threaded.length }, 'running: SIGTERM or SIGINT stop it gracefully from now on');
       if (inThread && process.send) serveSupervisor(statuses, () => signals === 0 && onSignal('SIGTERM'));
       // A worker that stopped on a fatal failure (denied, missing topic, bad setting), or a thread
       // that ended, ends the process.
