@@ -17,6 +17,13 @@
 // out).
 import { existsSync } from 'node:fs';
 
+// Every librdkafka call the binding makes asynchronously (a poll waiting for records, a transaction
+// commit waiting for its coordinator, a connect, a close) holds one of libuv's pool threads until it
+// returns, and the pool has 4 by default: with three steps polling, one commit waiting on a moving
+// coordinator leaves nothing for the rest, and a close that never returns holds its thread for good.
+// The pool starts on its first use, which is after this line; an operator's own setting wins.
+process.env.UV_THREADPOOL_SIZE ??= '64';
+
 if (existsSync(new URL('../src/cli/main.ts', import.meta.url))) {
   const { register } = await import('tsx/esm/api');
   register();

@@ -4,6 +4,7 @@
 import RdKafka from '@confluentinc/kafka-javascript';
 import type { Logger } from '../observability/logger.ts';
 import { baseConfig, forwardClientLogs, type KafkaConnection } from './client-config.ts';
+import { closeWithin } from './close.ts';
 import { KAFKA_CODES, KafkaError, toKafkaError } from './errors.ts';
 import type { StepConsumer } from './ports.ts';
 import {
@@ -293,12 +294,11 @@ export class KafkaConsumer implements StepConsumer {
     // those threads (seen: a worker SIGTERMed while a step was joining never exited). Its session
     // simply ends.
     if (!this.joined && this.opts.manualRebalance) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.native.disconnect(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await closeWithin(
+      `${this.opts.name} (group ${this.opts.groupId})`,
+      timeoutMs,
+      (done) => this.native.disconnect(done),
+      this.opts.logger,
+    );
   }
 }

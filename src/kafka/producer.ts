@@ -3,6 +3,7 @@
 import RdKafka from '@confluentinc/kafka-javascript';
 import type { Logger } from '../observability/logger.ts';
 import { baseConfig, forwardClientLogs, type KafkaConnection } from './client-config.ts';
+import { closeWithin } from './close.ts';
 import { isRecordRefusal, isRefusal, KAFKA_CODES, KafkaError, toKafkaError } from './errors.ts';
 import { KafkaConsumer } from './consumer.ts';
 import type { StepConsumer, StepProducer } from './ports.ts';
@@ -52,6 +53,8 @@ export class KafkaProducer implements StepProducer {
   private constructor(
     private readonly client: RdKafka.Producer,
     readonly transactional: boolean,
+    private readonly name: string,
+    private readonly logger: Logger | undefined,
   ) {
     client.on('delivery-report', (err, report) => {
       if (!this.transactional) this.pending--;
@@ -92,7 +95,7 @@ export class KafkaProducer implements StepProducer {
     forwardClientLogs(client, opts.logger);
     await call('producer.connect', (cb) => client.connect({}, cb));
     client.setPollInBackground(true);
-    return new KafkaProducer(client, opts.transactionalId !== undefined);
+    return new KafkaProducer(client, opts.transactionalId !== undefined, opts.name, opts.logger);
   }
 
   /** Enqueues one record; false when the local queue is full (then wait and retry, or use send). */
@@ -189,6 +192,7 @@ export class KafkaProducer implements StepProducer {
   async disconnect(timeoutMs = 5_000): Promise<void> {
     if (!this.client.isConnected()) return;
     this.client.setPollInBackground(false);
-    await new Promise<void>((resolve) => this.client.disconnect(timeoutMs, () => resolve()));
+    // flush (up to timeoutMs) then close: the deadline covers both, with room for the close.
+    await closeWithin(this.name, timeoutMs + 5_000, (done) => this.client.disconnect(timeoutMs, done), this.logger);
   }
 }

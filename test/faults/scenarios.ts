@@ -11,6 +11,8 @@ import { waitFor } from '../helpers/wait.ts';
 
 export type Scale = 'short' | 'full';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A wait that timed out is said, and the fault goes on: the scenario's checks tell what it missed. */
+const noteTimeout = (err: Error) => void process.stderr.write(`${err.message}; going on\n`);
 
 export interface Scenario {
   name: string;
@@ -220,9 +222,23 @@ export const SCENARIOS: Scenario[] = [
     inject: async (run, scale) => {
       for (let i = 0; i < (scale === 'full' ? 3 : 1); i++) {
         await sleep(run.rnd.int(5_000, 10_000));
+        // A Redis stopped while the HTTP step has nothing to deliver proves nothing (seen in CI on a
+        // loaded machine: the step was not delivering yet, no take failed, the proof failed).
+        await waitFor(() => run.http.received.some((r) => r.at > Date.now() - 1_000), {
+          timeoutMs: 120_000,
+          intervalMs: 50,
+          what: 'HTTP deliveries flowing before Redis is stopped',
+        }).catch(noteTimeout);
+        const reported = run.pool.logged(/Redis unreachable/).length;
         const at = Date.now();
         await run.stack.killRedis();
         await sleep(run.rnd.int(5_000, 10_000));
+        // Down until the limiter said so at least once: the check below needs a failed take.
+        await waitFor(() => run.pool.logged(/Redis unreachable/).length > reported, {
+          timeoutMs: 60_000,
+          intervalMs: 100,
+          what: 'the rate limiter to report Redis unreachable',
+        }).catch(noteTimeout);
         // Down until it is started again: deliveries once it listens (before the harness's ping
         // confirms it) are the limiter working, not leaking (a CI run counted such a burst).
         const restarting = Date.now();
