@@ -15,19 +15,26 @@
 // tests run the code they test. The sources decide, not dist/: a checkout that has been built has
 // both and must still run src/, and the package never has src/ (package.json's `files` leaves it
 // out).
-import { existsSync } from 'node:fs';
+//
+// A CommonJS file (bin/package.json says so): Node loads an ES module entry with the thread pool
+// already started, and the pool's size must be set before it starts (below).
+'use strict';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS entry, on purpose (above)
+const { existsSync } = require('node:fs');
 
 // Every librdkafka call the binding makes asynchronously (a poll waiting for records, a transaction
 // commit waiting for its coordinator, a connect, a close) holds one of libuv's pool threads until it
 // returns, and the pool has 4 by default: with three steps polling, one commit waiting on a moving
 // coordinator leaves nothing for the rest, and a close that never returns holds its thread for good.
-// The pool starts on its first use, which is after this line; an operator's own setting wins.
+// An operator's own setting wins.
 process.env.UV_THREADPOOL_SIZE ??= '64';
 
-if (existsSync(new URL('../src/cli/main.ts', import.meta.url))) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../src/cli/main.ts');
-} else {
-  await import('../dist/cli/main.js');
-}
+(async () => {
+  if (existsSync(`${__dirname}/../src/cli/main.ts`)) {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import('../src/cli/main.ts');
+  } else {
+    await import('../dist/cli/main.js');
+  }
+})();

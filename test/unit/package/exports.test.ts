@@ -98,6 +98,9 @@ describe('package.json', () => {
     expect(bin.startsWith('#!/usr/bin/env -S node --max-semi-space-size=32\n')).toBe(true);
     expect(bin).toContain("await import('../dist/cli/main.js')");
     expect(bin).toContain("await import('../src/cli/main.ts')");
+    // CommonJS, so that libuv's pool size is set before the pool starts (it has for an ES module entry).
+    expect(JSON.parse(readFileSync(at('bin/package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
+    expect(bin.indexOf("process.env.UV_THREADPOOL_SIZE ??= '64'")).toBeLessThan(bin.indexOf('import('));
     expect(esmOut.has(at('dist/cli/main.js'))).toBe(true);
     expect(existsSync(at('src/cli/main.ts'))).toBe(true);
   });

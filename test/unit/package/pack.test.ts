@@ -28,7 +28,14 @@ describe('npm pack', () => {
 
   it('has the entry point, the manifest, the README and the user docs', () => {
     expect(files).toEqual(
-      expect.arrayContaining(['bin/weir.js', 'package.json', 'README.md', 'docs/topology.md', 'docs/topology.schema.json']),
+      expect.arrayContaining([
+        'bin/weir.js',
+        'bin/package.json',
+        'package.json',
+        'README.md',
+        'docs/topology.md',
+        'docs/topology.schema.json',
+      ]),
     );
     expect(files.filter((f) => f.startsWith('docs/')).every((f) => pkg.files.includes(f))).toBe(true);
   });
