@@ -23,6 +23,8 @@ export interface WorkerProcess {
   exitedAt?: number;
 }
 
+const isLive = (w: WorkerProcess) => w.proc.exitCode === null && w.proc.signalCode === null;
+
 export class WorkerPool {
   readonly processes = new Map<string, WorkerProcess>();
   readonly history: WorkerProcess[] = [];
@@ -97,7 +99,7 @@ export class WorkerPool {
 
   async kill(slot: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const w = this.processes.get(slot);
-    if (!w || w.proc.exitCode !== null || w.proc.signalCode !== null) return;
+    if (!w || !isLive(w)) return;
     w.proc.kill(signal);
     if (signal === 'SIGKILL') this.kills++;
     if (signal === 'SIGKILL' || signal === 'SIGTERM') await w.exited;
@@ -105,16 +107,16 @@ export class WorkerPool {
 
   alive(slot: string): boolean {
     const w = this.processes.get(slot);
-    return !!w && w.proc.exitCode === null && w.proc.signalCode === null;
+    return !!w && isLive(w);
   }
 
   /** Graceful stop of everything still running; returns the exit codes. */
   async stopAll(boundMs = 90_000): Promise<Array<number | null>> {
-    const live = (w: WorkerProcess) => w.proc.exitCode === null && w.proc.signalCode === null;
     // weir run stops gracefully on SIGTERM once it logged 'running: …'; before, the signal's default
     // action ends it (exit code null). Seen in CI: a pair restarted just before the stop, the output
     // already complete, both ended by the signal. Each gets until it started (or exited) first.
-    const handlesSignals = (w: WorkerProcess) => !live(w) || w.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('running:'));
+    const handlesSignals = (w: WorkerProcess) =>
+      !isLive(w) || w.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('running:'));
     await waitFor(() => [...this.processes.values()].every(handlesSignals), {
       timeoutMs: 60_000,
       intervalMs: 100,
@@ -122,12 +124,12 @@ export class WorkerPool {
     }).catch(
       () => undefined, // a worker stuck starting is stopped anyway; its exit code tells
     );
-    const running = [...this.processes.values()].filter(live);
+    const running = [...this.processes.values()].filter(isLive);
     for (const w of running) w.proc.kill('SIGTERM');
     // weir run exits by itself within 30 s of SIGTERM; one that does not is a failure to report, not
     // a suite that hangs: SIGKILL it (its exit code is then null) and say which and what it last did.
     const bound = setTimeout(() => {
-      const stuck = running.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
+      const stuck = running.filter(isLive);
       process.stderr.write(`${stuck.length} process(es) still running ${boundMs} ms after SIGTERM: SIGKILL\n${this.dump(30)}\n`);
       for (const w of stuck) {
         // Where its threads wait (when gdb is installed): a stop stuck in native code shows there.
