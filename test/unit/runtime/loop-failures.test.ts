@@ -2,7 +2,7 @@
 // indefinite → a new producer fences the old epoch; fenced → new clients; fatal → stop with the
 // broker's reason. After each, every input's output exists exactly once.
 import { describe, expect, it } from 'vitest';
-import { range, setup } from './fixtures.ts';
+import { flush, range, setup } from './fixtures.ts';
 
 const START = [
   'starting→rebalancing',
@@ -161,5 +161,24 @@ describe('worker loop: transaction failures', () => {
     expect(h.loop.failure?.message).toMatch(/^consume: Subscribed topic not available: in: Broker: Unknown topic or partition/);
     expect(h.made.consumers).toHaveLength(1);
     expect(h.openClients()).toBe(0);
+  });
+  it('fenced while polling with a write in flight: the clients close only after the write ended', async () => {
+    const h = await setup({ records: 3 });
+    h.input(range(3));
+    h.commits.hold();
+    await h.until(() => h.transitions.at(-1) === 'producing→collecting', 'a batch in flight');
+    h.cluster.failNext('consume', 'fenced');
+    const rejoined = h.until(() => h.transitions.includes('rejoining→starting'), 'rejoined');
+    for (let i = 0; i < 20; i++) await flush();
+    expect(h.transitions.at(-1)).toBe('collecting→rejoining');
+    // Closing the producer under its commit deadlocks librdkafka: both clients must still be open.
+    expect(h.openClients()).toBe(2);
+    h.commits.release();
+    await rejoined;
+    await h.idle();
+    expect(h.made.producers).toHaveLength(2);
+    expect(h.openClients()).toBe(2);
+    expect(h.outputs()).toEqual(range(3));
+    expect(h.committed()).toBe(3);
   });
 });
