@@ -24,10 +24,11 @@ const SELF_CHECKS = [SELF_CHECK, SELF_CHECK_OFFSETS];
 const order = [...SCENARIOS, ...SELF_CHECKS].map((s) => s.name);
 let stack: FaultStack;
 
-/** Every worker's log, for a failing run's post-mortem. */
+/** Every worker's log, for a failing run's post-mortem: one file per seed, a repetition keeps its own. */
+const workerLog = (scenario: string, run: FaultRun) => logOf(`${scenario}-${run.rnd.seed}-workers`);
 function writeWorkerLogs(scenario: string, run: FaultRun): void {
   writeFileSync(
-    logOf(`${scenario}-workers`),
+    workerLog(scenario, run),
     run.pool.history.map((w, i) => w.logs.map((l) => JSON.stringify({ process: i, slot: w.slot, ...l })).join('\n')).join('\n'),
   );
 }
@@ -42,7 +43,7 @@ async function runScenario(s: Scenario): Promise<ScenarioResult> {
     await run.settle(scale === 'full' ? 600_000 : 240_000);
   } catch (err) {
     writeWorkerLogs(s.name, run);
-    console.log(`${run.pool.dump(40)}\nworker logs: ${logOf(`${s.name}-workers`)}`);
+    console.log(`${run.pool.dump(40)}\nworker logs: ${workerLog(s.name, run)}`);
     throw err;
   }
   const evidence = await checkInvariants(run, await run.stop());
@@ -64,7 +65,7 @@ async function runScenario(s: Scenario): Promise<ScenarioResult> {
     `${s.name}: ${result.faults} faults, ${result.records} records, ${result.aborted} aborted seen, ${result.seconds} s\n${checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n')}`,
   );
   writeWorkerLogs(s.name, run);
-  if (!result.pass && !s.name.startsWith('self-check')) console.log(`${run.pool.dump(20)}\nworker logs: ${logOf(`${s.name}-workers`)}`);
+  if (!result.pass && !s.name.startsWith('self-check')) console.log(`${run.pool.dump(20)}\nworker logs: ${workerLog(s.name, run)}`);
   return result;
 }
 
