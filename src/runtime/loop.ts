@@ -8,6 +8,7 @@ import type { InboundRecord, TopicPartition, TopicPartitionOffset } from '../kaf
 import type { KeyChains } from '../retry/ordered.ts';
 import type { PlannedStep } from '../topology/plan.ts';
 import type { Clock } from './clock.ts';
+import { closeClients } from './close-clients.ts';
 import { collectBatch } from './collect.ts';
 import { resolveDoubt, type Doubt } from './doubt.ts';
 import type { DuePartitions } from './due.ts';
@@ -20,7 +21,7 @@ import type { Isolation } from './isolation.ts';
 import { StallWatch } from './stalls.ts';
 import { logTransition } from './transition-log.ts';
 import type { BatchStrategy } from './strategy.ts';
-import { writeEnded, type Outcome, type TransactionContext } from './transaction.ts';
+import type { Outcome, TransactionContext } from './transaction.ts';
 
 export interface LoopDeps {
   step: PlannedStep;
@@ -53,8 +54,6 @@ interface InFlight {
 }
 
 const MAX_BACKOFF_MS = 10_000;
-/** A write's transaction calls each end within 30 s (their timeout): its begin, offsets and commit. */
-const WRITE_END_BOUND_MS = 90_000;
 
 export class WorkerLoop {
   readonly lifecycle: Lifecycle;
@@ -387,11 +386,7 @@ export class WorkerLoop {
     const { consumer, producer } = this;
     this.consumer = undefined;
     this.producer = undefined;
-    // Its outcome no longer matters, its end does: see writeEnded.
-    if (inflight && !(await writeEnded(inflight.outcome, WRITE_END_BOUND_MS)))
-      this.deps.log.warn({ waitedMs: WRITE_END_BOUND_MS }, 'a write in flight did not end; closing its clients anyway');
-    await consumer?.disconnect().catch(() => undefined);
-    await producer?.disconnect().catch(() => undefined);
+    await closeClients(consumer, producer, inflight?.outcome, this.deps.log);
     metrics.assignedPartitions.set(stepLabels(this.deps.step), 0);
   }
 

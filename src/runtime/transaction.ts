@@ -93,21 +93,3 @@ async function deliverAtLeastOnce(tx: TransactionContext, records: OutboundRecor
     return { ok: false, error, open: false };
   }
 }
-
-/**
- * Waits for a write's end, at most `ms`; false when it is still running. Before its clients close:
- * a write in flight holds a transaction call (send offsets, commit) on the producer, and closing
- * the producer under it deadlocks librdkafka — the call waits for a reply the closing client never
- * sends, the close waits for the call — so the worker's process can never exit (seen in a
- * leader-kill run: a static consumer fenced while a pipelined batch committed; native stacks showed
- * send_offsets_to_transaction and the producer's destroy waiting on each other).
- */
-export async function writeEnded(outcome: Promise<Outcome>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  try {
-    return await Promise.race([outcome.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
