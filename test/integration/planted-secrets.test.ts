@@ -212,7 +212,8 @@ steps:
         stdio: 'ignore',
       },
     );
-    afterAll(() => void guarded.kill());
+    // Registered with the file's afterAll above: an afterAll called inside a test never runs.
+    children.add(guarded);
     await waitFor(
       () =>
         new Promise<boolean>((r) => {
