@@ -6,6 +6,7 @@ import { baseConfig, forwardClientLogs, type KafkaConnection } from './client-co
 import { closeWithin } from './close.ts';
 import { isRecordRefusal, isRefusal, KAFKA_CODES, KafkaError, toKafkaError } from './errors.ts';
 import { KafkaConsumer } from './consumer.ts';
+import { warnIfOverdue } from './overdue.ts';
 import type { StepConsumer, StepProducer } from './ports.ts';
 import type { OutboundHeader, OutboundRecord, TopicPartitionOffset } from './types.ts';
 
@@ -23,6 +24,9 @@ export interface ProducerOptions {
   logger?: Logger;
   extra?: Record<string, string | number | boolean>;
 }
+
+/** How long past its own timeout a transaction call may take before the worker says it is stuck. */
+const OVERDUE_GRACE_MS = 5_000;
 
 type Callback = (err: unknown) => void;
 const call = (operation: string, fn: (cb: Callback) => void): Promise<void> =>
@@ -89,6 +93,12 @@ export class KafkaProducer implements StepProducer {
     if (opts.transactionalId !== undefined) {
       config['transactional.id'] = opts.transactionalId;
       config['transaction.timeout.ms'] = opts.transactionTimeoutMs ?? 60_000;
+      // send_offsets_to_transaction waiting on a dead group coordinator resumes only when one of the
+      // producer's broker connections goes up or down (overdue.ts). With sparse connections a
+      // restarted broker gets none until a partition needs it; a connection to every broker the
+      // metadata lists, refreshed every 10 s, makes the broker's return that event.
+      config['enable.sparse.connections'] = false;
+      config['topic.metadata.refresh.interval.ms'] = 10_000;
     }
     Object.assign(config, opts.extra ?? {});
     const client = new RdKafka.Producer(config as RdKafka.ProducerGlobalConfig);
@@ -159,11 +169,12 @@ export class KafkaProducer implements StepProducer {
   /** `offsets` are the NEXT offsets to read (last processed + 1). */
   sendOffsetsToTransaction(offsets: TopicPartitionOffset[], consumer: StepConsumer, timeoutMs: number): Promise<void> {
     if (!(consumer instanceof KafkaConsumer)) throw new TypeError('a librdkafka producer sends offsets with a librdkafka consumer');
-    return call('transaction.sendOffsets', (cb) => this.client.sendOffsetsToTransaction(offsets, consumer.native, timeoutMs, cb)).catch(
-      (err: unknown) => {
+    const settled = warnIfOverdue(this.name, 'transaction.sendOffsets', timeoutMs, OVERDUE_GRACE_MS, this.logger);
+    return call('transaction.sendOffsets', (cb) => this.client.sendOffsetsToTransaction(offsets, consumer.native, timeoutMs, cb))
+      .catch((err: unknown) => {
         throw this.refusalOr(err, 'transaction.sendOffsets');
-      },
-    );
+      })
+      .finally(settled);
   }
 
   async commitTransaction(timeoutMs: number): Promise<void> {
