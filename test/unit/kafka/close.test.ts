@@ -1,22 +1,10 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { captureLogs } from '../../helpers/log-capture.ts';
 import { closeWithin } from '../../../src/kafka/close.ts';
-
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, sink) };
-}
 
 describe('closeWithin: a client close that never returns cannot hold the worker', () => {
   it('resolves false at the deadline when the close never calls back, and says so', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     const closed = await closeWithin('transform-producer', 30, () => undefined, logger);
     expect(closed).toBe(false);
     await new Promise((r) => setImmediate(r));
@@ -24,14 +12,14 @@ describe('closeWithin: a client close that never returns cannot hold the worker'
   });
 
   it('resolves true when the close calls back, with nothing logged', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     const closed = await closeWithin('c', 60_000, (done) => setTimeout(done, 5), logger);
     expect(closed).toBe(true);
     expect(lines).toEqual([]);
   });
 
   it('resolves false when the binding throws (the handle is gone)', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     const closed = await closeWithin(
       'c',
       60_000,

@@ -1,18 +1,7 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { captureLogs } from '../../helpers/log-capture.ts';
 import { warnIfOverdue } from '../../../src/kafka/overdue.ts';
 
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, sink) };
-}
 const flushed = () => new Promise((r) => setImmediate(r));
 
 describe('warnIfOverdue: a transaction call past its own timeout is reported, once', () => {
@@ -20,7 +9,7 @@ describe('warnIfOverdue: a transaction call past its own timeout is reported, on
 
   it('warns after timeout + grace when the call has not returned, naming the client and the wait', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     warnIfOverdue('process-producer', 'transaction.sendOffsets', 30_000, 5_000, logger);
     vi.advanceTimersByTime(34_999);
     await flushed();
@@ -36,7 +25,7 @@ describe('warnIfOverdue: a transaction call past its own timeout is reported, on
 
   it('says nothing when the call returns in time', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     const settled = warnIfOverdue('p', 'transaction.sendOffsets', 30_000, 5_000, logger);
     vi.advanceTimersByTime(20_000);
     settled();

@@ -1,24 +1,17 @@
 // Hops are visible: a log line per retry hop and DLQ write with step, origin, attempt and error
 // class — at most ten a second per step, the rest counted into the next line.
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { classify } from '../../../src/retry/classify.ts';
 import { hopFor } from '../../../src/retry/hops.ts';
 import { readEnvelope } from '../../../src/retry/envelope.ts';
 import { HopLog } from '../../../src/runtime/hop-log.ts';
 import { VirtualClock } from '../../../src/testing/clock.ts';
+import { captureLogs } from '../../helpers/log-capture.ts';
 import { compileStep, IN } from './fixtures.ts';
 
 function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, log: pino({ level: 'info' }, sink) };
+  const { lines, logger } = captureLogs();
+  return { lines, log: logger };
 }
 
 const record = (offset: number) => ({
