@@ -96,7 +96,8 @@ export class KafkaProducer implements StepProducer {
       // send_offsets_to_transaction waiting on a dead group coordinator resumes only when one of the
       // producer's broker connections goes up or down (overdue.ts). With sparse connections a
       // restarted broker gets none until a partition needs it; a connection to every broker the
-      // metadata lists, refreshed every 10 s, makes the broker's return that event.
+      // metadata lists, refreshed every 10 s, is meant to make the broker's return that event (not
+      // yet seen to end a wait: while the broker stays down nothing ends it).
       config['enable.sparse.connections'] = false;
       config['topic.metadata.refresh.interval.ms'] = 10_000;
     }
