@@ -4,7 +4,7 @@
 // whether it hit: leadership moved, a new coordinator or controller took over.
 import type { Check, Evidence } from './invariants.ts';
 import type { FaultRun } from './harness.ts';
-import { SESSION_TIMEOUT_MS } from './harness.ts';
+import { EVERY_STEP, SESSION_TIMEOUT_MS } from './harness.ts';
 import { brokerHost, NODE_IDS } from './brokers.ts';
 import { cut, droppedPackets, heal } from './network.ts';
 import { leaderOf, leadershipMoved, transactionCoordinator, transactionStatePartition } from './placement.ts';
@@ -69,7 +69,7 @@ const LEADER_KILL: Scenario = {
         run.record(
           `SIGKILL node ${leader}, leader of ${tp.topic}/${tp.partition}${inside ? ' inside a transaction' : ''}`,
           at,
-          'output',
+          EVERY_STEP,
           Date.now(),
           hit,
         );
@@ -117,7 +117,7 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
           run.record(
             `SIGKILL node ${coordinator}, coordinator of ${transactionalId}${inside ? ' inside a transaction' : ''}`,
             at,
-            'output',
+            EVERY_STEP,
             Date.now(),
             hit,
           );
@@ -146,7 +146,7 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
               { timeoutMs: 60_000, intervalMs: 250, what: 'a new active controller' },
             ).catch(() => false),
           );
-          run.record(`SIGKILL node ${controller.id}, the active controller (epoch ${controller.epoch})`, at, 'output', Date.now(), hit);
+          run.record(`SIGKILL node ${controller.id}, the active controller (epoch ${controller.epoch})`, at, EVERY_STEP, Date.now(), hit);
         },
         () => true,
       ),
@@ -177,7 +177,7 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
           run.record(
             `cut node ${leader} (leader of ${tp.topic}/${tp.partition}${inside ? ', inside a transaction' : ''}) off for 25 s, ${dropped} packets dropped`,
             at,
-            'output',
+            EVERY_STEP,
             Date.now(),
             moved && dropped > 0,
           );

@@ -22,12 +22,15 @@ import { AvroSerde } from '../../src/schema/serde.ts';
 
 /** What a fault disturbs, and so which timeline shows that the pipeline moves again. */
 export type Signal = 'output' | 'rows' | 'http';
+/** A fault that can stall any step (a broker, a worker, its link): every step must move again. */
+export const EVERY_STEP: readonly Signal[] = ['output', 'rows', 'http'];
 
 export interface FaultEvent {
   kind: string;
   at: number;
   healedAt: number;
-  signal: Signal;
+  /** The steps whose progress shows recovery; each must move again (or have had nothing left to do). */
+  signals: readonly Signal[];
   /** Whether this fault hit what it aimed at (a leader that moved, a new controller, …), where checked. */
   hit?: boolean;
 }
@@ -150,8 +153,14 @@ export class FaultRun {
 
   feedMs = 0;
 
-  record(kind: string, at: number, signal: Signal, healedAt = Date.now(), hit?: boolean): void {
-    this.faults.push({ kind, at, healedAt, signal, ...(hit === undefined ? {} : { hit }) });
+  record(kind: string, at: number, signals: Signal | readonly Signal[], healedAt = Date.now(), hit?: boolean): void {
+    this.faults.push({
+      kind,
+      at,
+      healedAt,
+      signals: typeof signals === 'string' ? [signals] : signals,
+      ...(hit === undefined ? {} : { hit }),
+    });
   }
 
   /** Every slot running again without an armed crash point, then waits until all work is done. */

@@ -2,7 +2,7 @@
 // group session to expire — a zombie made by the network, not by SIGSTOP: its process keeps running,
 // its timers fire, its connections just carry nothing — then healed; and a slow, lossy link.
 import { feed, size, type Scenario } from './scenarios.ts';
-import { SESSION_TIMEOUT_MS, type FaultRun } from './harness.ts';
+import { EVERY_STEP, SESSION_TIMEOUT_MS, type FaultRun } from './harness.ts';
 import { brokerHost, NODE_IDS } from './brokers.ts';
 import { cut, droppedPackets, heal } from './network.ts';
 import type { WorkerSlot } from './stack.ts';
@@ -55,7 +55,7 @@ export const NETWORK_SCENARIOS: Scenario[] = [
           intervalMs: 200,
           what: `worker ${slot} to notice it was expelled`,
         }).catch(() => false);
-        run.record(`cut worker ${slot} off (${dropped} packets dropped)`, at, 'output', healedAt, dropped > 0 && noticed);
+        run.record(`cut worker ${slot} off (${dropped} packets dropped)`, at, EVERY_STEP, healedAt, dropped > 0 && noticed);
       }
     },
     bit: (run, e) => ({
@@ -93,7 +93,7 @@ export const NETWORK_SCENARIOS: Scenario[] = [
         run.record(
           `${slot}'s link degraded 30 s: ${stats.delayed} packets delayed, ${stats.dropped} dropped; ${output} records reached the output meanwhile`,
           at,
-          'output',
+          EVERY_STEP,
           Date.now(),
           stats.delayed > 0 && stats.dropped > 0,
         );

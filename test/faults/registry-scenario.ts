@@ -3,6 +3,7 @@
 // feed switches to a new, compatible version of the input schema (registered before the run, as a
 // producer's upgrade would) while the registry is down. Those records must wait for the registry —
 // not be dead-lettered as undecodable — and flow once it is back.
+import { EVERY_STEP } from './harness.ts';
 import { feed, type Scenario } from './scenarios.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -29,7 +30,7 @@ export const REGISTRY_SCENARIO: Scenario = {
     await sleep(run.rnd.int(20_000, 30_000));
     const restarting = Date.now();
     await run.stack.startRegistry();
-    run.record('registry down', at, 'output', restarting);
+    run.record('registry down', at, EVERY_STEP, restarting);
   },
   bit: (run, e) => {
     const waited = run.pool

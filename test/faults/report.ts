@@ -131,8 +131,11 @@ exactly once and in key order, or in the DLQ exactly once (undecodable bytes int
 applied exactly once (a trigger logs each application) and the offsets stored in Postgres match
 the rows; every event delivered over HTTP with one idempotency key; a concurrent read_committed
 reader saw no duplicates; a sentinel written to every partition is readable with read_committed
-(no hanging transaction); the pipeline progressed within 60 s of each fault healing. The self-check
-runs with exactly-once switched off and must report duplicates.
+(no hanging transaction); every step a fault disturbed (transform output, sink rows, HTTP
+deliveries; Postgres faults the rows, Redis faults the deliveries) progressed within 60 s of the
+fault healing. Repetitions whose recovery check reads "progress within 60 s" watched the transform's
+output only (before 2026-12-01). The self-check runs with exactly-once switched off and must report
+duplicates.
 
 Latency and loss: this machine's kernel has no \`sch_netem\`, so \`tc netem\` is not available;
 test/faults/netdelay holds each packet between a worker and the brokers in userspace (NFQUEUE on the

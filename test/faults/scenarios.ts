@@ -3,7 +3,7 @@
 // (a fault that never touched the pipeline proves nothing).
 import pg from 'pg';
 import type { Check, Evidence } from './invariants.ts';
-import { SESSION_TIMEOUT_MS, type FaultRun, type RunOptions } from './harness.ts';
+import { EVERY_STEP, SESSION_TIMEOUT_MS, type FaultRun, type RunOptions } from './harness.ts';
 import { GRANT_LIFETIME_MS } from '../../src/ratelimit/limiter.ts';
 import { untilOpenTransaction } from './transactions.ts';
 import { leaderOf, leadershipMoved } from './placement.ts';
@@ -71,7 +71,7 @@ async function killWorkers(run: FaultRun, points: readonly string[], insideTrans
     for (const slot of run.opts.slots) {
       const w = pool.processes.get(slot)!;
       if (pool.alive(slot)) continue;
-      run.record(`crash point ${armed.get(slot) ?? '?'}`, w.exitedAt ?? Date.now(), 'output');
+      run.record(`crash point ${armed.get(slot) ?? '?'}`, w.exitedAt ?? Date.now(), EVERY_STEP);
       restart(slot);
     }
     const victims = run.opts.slots.filter((s) => !armed.has(s) && pool.alive(s));
@@ -93,7 +93,7 @@ async function killWorkers(run: FaultRun, points: readonly string[], insideTrans
     const at = Date.now();
     await pool.kill(slot);
     restart(slot);
-    run.record('SIGKILL worker', at, 'output');
+    run.record('SIGKILL worker', at, EVERY_STEP);
   }
 }
 
@@ -136,11 +136,11 @@ export const SCENARIOS: Scenario[] = [
         await sleep(phase + run.rnd.int(0, 2_000));
         run.pool.start('b');
         run.pool.start('c');
-        run.record('scale 1 → 3', Date.now(), 'output');
+        run.record('scale 1 → 3', Date.now(), EVERY_STEP);
         await sleep(2 * phase + run.rnd.int(0, 2_000));
         const at = Date.now();
         await Promise.all([run.pool.kill('b', 'SIGTERM'), run.pool.kill('c', 'SIGTERM')]);
-        run.record('scale 3 → 1', at, 'output');
+        run.record('scale 3 → 1', at, EVERY_STEP);
       }
     },
     bit: (run) => {
@@ -171,7 +171,7 @@ export const SCENARIOS: Scenario[] = [
         const moved = pauseMs > 9_000 ? await leadershipMoved(others, tp, node, pauseMs) : undefined;
         await sleep(Math.max(0, at + pauseMs - Date.now()));
         run.stack.cluster.thaw(node);
-        run.record(`SIGSTOP node ${node} (leader of ${tp.topic}/${tp.partition}) ${pauseMs / 1000} s`, at, 'output', Date.now(), moved);
+        run.record(`SIGSTOP node ${node} (leader of ${tp.topic}/${tp.partition}) ${pauseMs / 1000} s`, at, EVERY_STEP, Date.now(), moved);
       }
     },
     bit: (run, e) => {
@@ -272,7 +272,7 @@ export const SCENARIOS: Scenario[] = [
         run.pool.processes.get(slot)!.proc.kill('SIGSTOP');
         await sleep(SESSION_TIMEOUT_MS + run.rnd.int(3_000, 6_000));
         run.pool.processes.get(slot)!.proc.kill('SIGCONT');
-        run.record(`zombie ${slot}`, at, 'output');
+        run.record(`zombie ${slot}`, at, EVERY_STEP);
       }
     },
     bit: (run, e) => {
