@@ -6,7 +6,7 @@ import { baseConfig, forwardClientLogs, type KafkaConnection } from './client-co
 import { closeWithin } from './close.ts';
 import { isRecordRefusal, isRefusal, KAFKA_CODES, KafkaError, toKafkaError } from './errors.ts';
 import { KafkaConsumer } from './consumer.ts';
-import { warnIfOverdue } from './overdue.ts';
+import { rescueIfOverdue } from './overdue.ts';
 import type { StepConsumer, StepProducer } from './ports.ts';
 import type { OutboundHeader, OutboundRecord, TopicPartitionOffset } from './types.ts';
 
@@ -25,8 +25,10 @@ export interface ProducerOptions {
   extra?: Record<string, string | number | boolean>;
 }
 
-/** How long past its own timeout a transaction call may take before the worker says it is stuck. */
+/** How long past its own timeout a transaction call may take before the producer is fenced to end it (overdue.ts). */
 const OVERDUE_GRACE_MS = 5_000;
+/** The fencing producer's initTransactions: it waits for the coordinator to abort the stuck transaction. */
+const FENCE_TIMEOUT_MS = 30_000;
 
 type Callback = (err: unknown) => void;
 const call = (operation: string, fn: (cb: Callback) => void): Promise<void> =>
@@ -54,12 +56,18 @@ export class KafkaProducer implements StepProducer {
   private pending = 0;
   private readonly deliveryListeners = new Set<(delivery: Delivery) => void>();
 
+  readonly transactional: boolean;
+  private readonly name: string;
+  private readonly logger: Logger | undefined;
+
   private constructor(
     private readonly client: RdKafka.Producer,
-    readonly transactional: boolean,
-    private readonly name: string,
-    private readonly logger: Logger | undefined,
+    private readonly conn: KafkaConnection,
+    private readonly opts: ProducerOptions,
   ) {
+    this.transactional = opts.transactionalId !== undefined;
+    this.name = opts.name;
+    this.logger = opts.logger;
     client.on('delivery-report', (err, report) => {
       if (!this.transactional) this.pending--;
       if (err) {
@@ -96,8 +104,8 @@ export class KafkaProducer implements StepProducer {
       // send_offsets_to_transaction waiting on a dead group coordinator resumes only when one of the
       // producer's broker connections goes up or down (overdue.ts). With sparse connections a
       // restarted broker gets none until a partition needs it; a connection to every broker the
-      // metadata lists, refreshed every 10 s, is meant to make the broker's return that event (not
-      // yet seen to end a wait: while the broker stays down nothing ends it).
+      // metadata lists, refreshed every 10 s, makes the broker's return that event. While the broker
+      // stays down, fencing ends the wait (rescueIfOverdue).
       config['enable.sparse.connections'] = false;
       config['topic.metadata.refresh.interval.ms'] = 10_000;
     }
@@ -106,7 +114,7 @@ export class KafkaProducer implements StepProducer {
     forwardClientLogs(client, opts.logger);
     await call('producer.connect', (cb) => client.connect({}, cb));
     client.setPollInBackground(true);
-    return new KafkaProducer(client, opts.transactionalId !== undefined, opts.name, opts.logger);
+    return new KafkaProducer(client, conn, opts);
   }
 
   /** Enqueues one record; false when the local queue is full (then wait and retry, or use send). */
@@ -170,12 +178,30 @@ export class KafkaProducer implements StepProducer {
   /** `offsets` are the NEXT offsets to read (last processed + 1). */
   sendOffsetsToTransaction(offsets: TopicPartitionOffset[], consumer: StepConsumer, timeoutMs: number): Promise<void> {
     if (!(consumer instanceof KafkaConsumer)) throw new TypeError('a librdkafka producer sends offsets with a librdkafka consumer');
-    const settled = warnIfOverdue(this.name, 'transaction.sendOffsets', timeoutMs, OVERDUE_GRACE_MS, this.logger);
+    const settled = rescueIfOverdue(timeoutMs, OVERDUE_GRACE_MS, {
+      client: this.name,
+      operation: 'transaction.sendOffsets',
+      log: this.logger,
+      fence: () => this.fenceWithSibling(),
+      // A partition outside the transaction: librdkafka asks the coordinator to add it first, and
+      // the coordinator refuses the old epoch — the record itself is never sent.
+      nudge: () => this.client.produce(offsets[0]!.topic, null, EMPTY, 'weir.fence'),
+    });
     return call('transaction.sendOffsets', (cb) => this.client.sendOffsetsToTransaction(offsets, consumer.native, timeoutMs, cb))
       .catch((err: unknown) => {
         throw this.refusalOr(err, 'transaction.sendOffsets');
       })
       .finally(settled);
+  }
+
+  /** A producer of the same transactional id, initialised and closed: this one's epoch is fenced. */
+  private async fenceWithSibling(): Promise<void> {
+    const sibling = await KafkaProducer.connect(this.conn, { ...this.opts, name: `${this.opts.name}-fence` });
+    try {
+      await sibling.initTransactions(FENCE_TIMEOUT_MS);
+    } finally {
+      await sibling.disconnect();
+    }
   }
 
   async commitTransaction(timeoutMs: number): Promise<void> {

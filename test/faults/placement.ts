@@ -3,6 +3,7 @@
 import { KafkaAdmin } from '../../src/kafka/admin.ts';
 import type { KafkaConnection } from '../../src/kafka/client-config.ts';
 import type { TopicPartition } from '../../src/kafka/types.ts';
+import { coordinatorPartition } from '../helpers/coordinator-partition.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { TRANSACTION_STATE_PARTITIONS } from './brokers.ts';
 
@@ -17,18 +18,9 @@ export async function leaderOf(conn: KafkaConnection, tp: TopicPartition): Promi
   }
 }
 
-/** Java's String.hashCode: Kafka places a transactional id on __transaction_state by it. */
-function javaHashCode(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
-}
-
-/** The __transaction_state partition of a transactional id (Kafka's Utils.abs(hashCode) % partitions). */
-export function transactionStatePartition(transactionalId: string): TopicPartition {
-  const h = javaHashCode(transactionalId);
-  return { topic: '__transaction_state', partition: (h === -2147483648 ? 0 : Math.abs(h)) % TRANSACTION_STATE_PARTITIONS };
-}
+/** The __transaction_state partition of a transactional id. */
+export const transactionStatePartition = (transactionalId: string): TopicPartition =>
+  coordinatorPartition('__transaction_state', transactionalId, TRANSACTION_STATE_PARTITIONS);
 
 /** The broker coordinating `transactionalId`: the leader of its __transaction_state partition. */
 export const transactionCoordinator = (conn: KafkaConnection, transactionalId: string): Promise<number> =>
