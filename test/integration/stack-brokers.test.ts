@@ -1,5 +1,5 @@
 // `weir stack up --brokers 3` for real: three KRaft nodes, each broker and controller, in a
-// throwaway project with its own stack folder and Kafka ports moved to 39092.. (the run's shared stack
+// throwaway project with its own stack folder and Kafka ports moved to 29092.. (the run's shared stack
 // on 19092 is never touched; the registry, Postgres and Redis of this run are reused, as `stack up`
 // does). A transactional round trip; a deployed topology's topics — retry tier and DLQ included —
 // get replication factor 3 and min.insync.replicas 2 from the brokers' defaults; one node SIGKILLed,
@@ -27,7 +27,9 @@ import { services, uniqueName } from '../helpers/services.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const WEIR = fileURLToPath(new URL('../../bin/weir.js', import.meta.url));
-const BASE = 39092; // node n: 39092 + 10(n-1) plain, +1 controller, +2 SCRAM
+// Below Linux's ephemeral range (32768–60999): at 39092 a node once failed to bind 39112 in CI, held by
+// another test's outgoing connection.
+const BASE = 29092; // node n: 29092 + 10(n-1) plain, +1 controller, +2 SCRAM
 const NODES = [1, 2, 3].map((n) => ({ id: n, kafka: BASE + 10 * (n - 1), controller: BASE + 1 + 10 * (n - 1) }));
 const BOOTSTRAP = NODES.map((n) => `127.0.0.1:${n.kafka}`).join(',');
 
