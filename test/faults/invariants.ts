@@ -171,7 +171,7 @@ export async function checkInvariants(run: FaultRun, exitCodes: Array<number | n
   check(
     'every disturbed step progressed within 60 s of each fault healing',
     slow.length === 0,
-    `${run.faults.length} faults, slowest ${Math.max(0, ...recoveries.filter(Number.isFinite))} ms; too slow ${list(slow)}`,
+    `${run.faults.length} faults, slowest ${slowestStep(perStep)}; too slow ${list(slow)}`,
   );
   // The harness ends workers with SIGKILL (no exit code) or SIGTERM (exit 0); a crash point kills itself.
   const crashed = run.pool.history.filter((w) => w.proc.exitCode !== null && w.proc.exitCode !== 0);
@@ -186,6 +186,13 @@ export async function checkInvariants(run: FaultRun, exitCodes: Array<number | n
     `exit codes ${exitCodes.join(', ')}`,
   );
   return { checks, aborted, recoveries, httpDuplicates: ok.length - okIds.size, outputDuplicates: verdict.duplicates.length };
+}
+
+/** The slowest finite recovery and the step it was: "39447 ms (rows)". */
+function slowestStep(perStep: Array<Array<{ signal: string; ms: number }>>): string {
+  const finite = perStep.flat().filter((s) => Number.isFinite(s.ms));
+  const worst = finite.reduce<{ signal: string; ms: number } | undefined>((a, b) => (a && a.ms >= b.ms ? a : b), undefined);
+  return worst ? `${worst.ms} ms (${worst.signal})` : '0 ms';
 }
 
 function progressTimes(run: FaultRun, signal: 'output' | 'rows' | 'http'): number[] {
