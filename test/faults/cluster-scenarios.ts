@@ -7,7 +7,7 @@ import type { FaultRun } from './harness.ts';
 import { EVERY_STEP, SESSION_TIMEOUT_MS } from './harness.ts';
 import { brokerHost, NODE_IDS } from './brokers.ts';
 import { cut, droppedPackets, heal } from './network.ts';
-import { leaderOf, leadershipMoved, transactionCoordinator, transactionStatePartition } from './placement.ts';
+import { backInSync, leaderOf, leadershipMoved, transactionCoordinator, transactionStatePartition } from './placement.ts';
 import { openTransactionPartitions } from './transactions.ts';
 import { feed, size, type Scenario } from './scenarios.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -43,14 +43,23 @@ const allHit = (run: FaultRun, what: string, e: Evidence): Check => ({
   detail: `${hits(run)}/${run.faults.length} faults hit; ${run.faults.filter((f) => f.kind.includes('inside')).length} inside an open transaction; ${e.aborted} aborted records`,
 });
 
-/** SIGKILLs `node`, waits until `tookOver` says the cluster went on without it, restarts it 1–4 s later. */
-async function killAndRestart(run: FaultRun, node: number, tookOver: () => Promise<boolean>): Promise<{ at: number; hit: boolean }> {
+/**
+ * SIGKILLs `node`, waits until `tookOver` says the cluster went on without it, restarts it 1–4 s
+ * later (healed then), and returns once it is back in sync, so that the next fault meets a whole cluster.
+ */
+async function killAndRestart(
+  run: FaultRun,
+  node: number,
+  tookOver: () => Promise<boolean>,
+): Promise<{ at: number; hit: boolean; healedAt: number }> {
   const at = Date.now();
   await run.stack.cluster.kill(node);
   const hit = await tookOver();
   await sleep(run.rnd.int(1_000, 4_000));
   await run.stack.cluster.start(node);
-  return { at, hit };
+  const healedAt = Date.now();
+  await backInSync(run.conn, node, ['__transaction_state', '__consumer_offsets', run.topic('in'), run.topic('out')]);
+  return { at, hit, healedAt };
 }
 
 const LEADER_KILL: Scenario = {
@@ -65,12 +74,12 @@ const LEADER_KILL: Scenario = {
       async () => {
         const { tp, inside } = await busyPartition(run);
         const leader = await leaderOf(run.conn, tp);
-        const { at, hit } = await killAndRestart(run, leader, () => leadershipMoved(run.conn, tp, leader));
+        const { at, hit, healedAt } = await killAndRestart(run, leader, () => leadershipMoved(run.conn, tp, leader));
         run.record(
           `SIGKILL node ${leader}, leader of ${tp.topic}/${tp.partition}${inside ? ' inside a transaction' : ''}`,
           at,
           EVERY_STEP,
-          Date.now(),
+          healedAt,
           hit,
         );
       },
@@ -113,12 +122,12 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
           const inside = (await openTransactionPartitions(run, [run.topic('out')], 3_000)).length > 0;
           const coordinator = await transactionCoordinator(run.conn, transactionalId);
           const state = transactionStatePartition(transactionalId);
-          const { at, hit } = await killAndRestart(run, coordinator, () => leadershipMoved(run.conn, state, coordinator));
+          const { at, hit, healedAt } = await killAndRestart(run, coordinator, () => leadershipMoved(run.conn, state, coordinator));
           run.record(
             `SIGKILL node ${coordinator}, coordinator of ${transactionalId}${inside ? ' inside a transaction' : ''}`,
             at,
             EVERY_STEP,
-            Date.now(),
+            healedAt,
             hit,
           );
         },
@@ -137,7 +146,7 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
         size(scale, 3, 1),
         async () => {
           const controller = run.stack.cluster.activeController();
-          const { at, hit } = await killAndRestart(run, controller.id, () =>
+          const { at, hit, healedAt } = await killAndRestart(run, controller.id, () =>
             waitFor(
               () => {
                 const now = run.stack.cluster.activeController();
@@ -146,7 +155,7 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
               { timeoutMs: 60_000, intervalMs: 250, what: 'a new active controller' },
             ).catch(() => false),
           );
-          run.record(`SIGKILL node ${controller.id}, the active controller (epoch ${controller.epoch})`, at, EVERY_STEP, Date.now(), hit);
+          run.record(`SIGKILL node ${controller.id}, the active controller (epoch ${controller.epoch})`, at, EVERY_STEP, healedAt, hit);
         },
         () => true,
       ),

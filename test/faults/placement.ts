@@ -36,3 +36,24 @@ export async function leadershipMoved(conn: KafkaConnection, tp: TopicPartition,
     { timeoutMs, intervalMs: 250, what: `a new leader of ${tp.topic}/${tp.partition}` },
   ).catch(() => false);
 }
+
+/**
+ * Waits until `node` is back in the ISR of every partition of `topics`: the cluster is whole again.
+ * The next fault starts from there — killing a second node while the first is still catching up
+ * can leave a partition with no in-sync replica to elect (seen: a coordinator kill 1 s after the
+ * previous node's restart, whose transaction-state partition found no new leader for 90 s).
+ */
+export async function backInSync(conn: KafkaConnection, node: number, topics: string[], timeoutMs = 120_000): Promise<boolean> {
+  return waitFor(
+    async () => {
+      const admin = KafkaAdmin.create(conn);
+      try {
+        const all = await admin.replicas(topics);
+        return all.length > 0 && all.every((p) => p.isr.includes(node)) ? true : undefined;
+      } finally {
+        admin.disconnect();
+      }
+    },
+    { timeoutMs, intervalMs: 500, what: `node ${node} back in every ISR` },
+  ).catch(() => false);
+}
