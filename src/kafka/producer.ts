@@ -57,8 +57,6 @@ export class KafkaProducer implements StepProducer {
   private readonly deliveryListeners = new Set<(delivery: Delivery) => void>();
 
   readonly transactional: boolean;
-  private readonly name: string;
-  private readonly logger: Logger | undefined;
 
   private constructor(
     private readonly client: RdKafka.Producer,
@@ -66,8 +64,6 @@ export class KafkaProducer implements StepProducer {
     private readonly opts: ProducerOptions,
   ) {
     this.transactional = opts.transactionalId !== undefined;
-    this.name = opts.name;
-    this.logger = opts.logger;
     client.on('delivery-report', (err, report) => {
       if (!this.transactional) this.pending--;
       if (err) {
@@ -179,9 +175,9 @@ export class KafkaProducer implements StepProducer {
   sendOffsetsToTransaction(offsets: TopicPartitionOffset[], consumer: StepConsumer, timeoutMs: number): Promise<void> {
     if (!(consumer instanceof KafkaConsumer)) throw new TypeError('a librdkafka producer sends offsets with a librdkafka consumer');
     const settled = rescueIfOverdue(timeoutMs, OVERDUE_GRACE_MS, {
-      client: this.name,
+      client: this.opts.name,
       operation: 'transaction.sendOffsets',
-      log: this.logger,
+      log: this.opts.logger,
       fence: () => this.fenceWithSibling(),
       // A partition outside the transaction: librdkafka asks the coordinator to add it first, and
       // the coordinator refuses the old epoch — the record itself is never sent.
@@ -231,6 +227,6 @@ export class KafkaProducer implements StepProducer {
     if (!this.client.isConnected()) return;
     this.client.setPollInBackground(false);
     // flush (up to timeoutMs) then close: the deadline covers both, with room for the close.
-    await closeWithin(this.name, timeoutMs + 5_000, (done) => this.client.disconnect(timeoutMs, done), this.logger);
+    await closeWithin(this.opts.name, timeoutMs + 5_000, (done) => this.client.disconnect(timeoutMs, done), this.opts.logger);
   }
 }

@@ -21,6 +21,7 @@ import { describeTopicConfigs } from '../../src/kafka/topic-configs.ts';
 import { findJdks } from '../../src/stack/java.ts';
 import { kafkaTransactionalRoundTrip } from '../../src/stack/probes.ts';
 import { isAlive, isOurProcess, portOpen } from '../../src/stack/proc.ts';
+import { leadershipMoved } from '../faults/placement.ts';
 import { coordinatorPartition } from '../helpers/coordinator-partition.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
 import { services, uniqueName } from '../helpers/services.ts';
@@ -193,21 +194,9 @@ describe('weir stack up --brokers 3', { timeout: 600_000 }, () => {
       // Once another node coordinates the group, librdkafka still waits for node 1 (confluentinc/
       // librdkafka#5456): seen here to outlast 90 s. The call must end at its timeout + 5 s grace +
       // the fencing, failing 'fenced' so that a step rejoins with new clients.
-      const groupPartition = {
-        topic: '__consumer_offsets',
-        partition: coordinatorPartition('__consumer_offsets', groupId, leaders.length).partition,
-      };
-      // A fresh admin client each time: one made before the kill kept asking node 1.
-      const coordinatorMoved = async () => {
-        const admin = KafkaAdmin.create(conn);
-        try {
-          const leader = (await admin.replicas(['__consumer_offsets'])).find((r) => r.partition === groupPartition.partition)?.leader;
-          return leader === 2 || leader === 3 || undefined;
-        } finally {
-          admin.disconnect();
-        }
-      };
-      await waitFor(coordinatorMoved, { what: 'another node to coordinate the group', timeoutMs: 60_000 });
+      // leadershipMoved asks a fresh admin client each time: one made before the kill kept asking node 1.
+      const groupPartition = coordinatorPartition('__consumer_offsets', groupId, leaders.length);
+      expect(await leadershipMoved(conn, groupPartition, 1), 'another node coordinates the group').toBe(true);
       const t0 = Date.now();
       const ended = await Promise.race([
         offsetsTo(member, 3_000).then(
