@@ -29,7 +29,13 @@ const workerLog = (scenario: string, run: FaultRun) => logOf(`${scenario}-${run.
 function writeWorkerLogs(scenario: string, run: FaultRun): void {
   writeFileSync(
     workerLog(scenario, run),
-    run.pool.history.map((w, i) => w.logs.map((l) => JSON.stringify({ process: i, slot: w.slot, ...l })).join('\n')).join('\n'),
+    run.pool.history
+      .map((w, i) => {
+        // A first line per process: when it was spawned and ended, and how (its start-up time shows against its first log).
+        const head = { process: i, slot: w.slot, spawned: w.startedAt, exited: w.exitedAt, exit: w.proc.exitCode ?? w.proc.signalCode };
+        return [head, ...w.logs.map((l) => ({ process: i, slot: w.slot, ...l }))].map((l) => JSON.stringify(l)).join('\n');
+      })
+      .join('\n'),
   );
 }
 

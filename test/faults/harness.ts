@@ -139,12 +139,22 @@ export class FaultRun {
     return this.plan.steps.find((s) => s.name === `${prefix}-${this.id}`)!;
   }
 
-  /** Workers, observers and the feed, all running. */
+  /** When the feed started: fault times in the report count from here. */
+  startedAt = 0;
+
+  /**
+   * Workers, observers and the feed, all running. The feed (and so every fault, which the scenarios
+   * inject while it runs) starts once every step of every worker has joined its group: a worker
+   * takes 15–35 s to start on the loaded 2-core machine, and a fault during that start is a
+   * different scenario (seen at full size, worker-sigkill seed 624405: the first SIGKILL hit a worker
+   * still starting, and its "recovery" counted the other's start and the faults after it: 65 s).
+   */
   async start(): Promise<void> {
     for (const slot of this.opts.slots) this.pool.start(slot);
     await this.reader.start();
     this.rows.start();
-    const t0 = Date.now();
+    await this.untilJoined(this.opts.slots, 'every step of the starting workers to join its group');
+    const t0 = (this.startedAt = Date.now());
     this.feedDone = feed(this.conn, this.workload.records, this.opts.durationMs, (n) => (this.produced = n)).finally(() => {
       this.feeding = false;
       this.feedMs = Date.now() - t0;
@@ -170,19 +180,10 @@ export class FaultRun {
       await this.pool.kill(slot).catch(() => undefined);
       this.pool.start(slot);
     }
-    // Running, not just spawned, and every step of each joined (its first assignment, possibly
-    // empty): the checks stop the workers next, and a stop while a step still joins is a
-    // different scenario (a close during a rebalance) from the one under test.
-    const steps = this.plan.steps.map((s) => s.name);
-    const joined = (slot: string) => {
-      const logs = this.pool.processes.get(slot)!.logs;
-      return steps.every((step) => logs.some((l) => l.msg === 'assigned' && l.step === step));
-    };
-    await waitFor(() => this.opts.slots.every(joined), {
-      timeoutMs: 90_000,
-      intervalMs: 200,
-      what: 'every step of the restarted workers to join its group',
-    });
+    // Running, not just spawned, and every step of each joined: the checks stop the workers next,
+    // and a stop while a step still joins is a different scenario (a close during a rebalance) from
+    // the one under test.
+    await this.untilJoined(this.opts.slots, 'every step of the restarted workers to join its group');
     const { delivered } = this.workload;
     await waitFor(
       async () => {
@@ -192,6 +193,16 @@ export class FaultRun {
       },
       { timeoutMs, intervalMs: 1_000, what: 'the output, the table and the HTTP receiver to hold every delivered event' },
     ).catch((err: Error) => process.stderr.write(`${err.message} (the checks below say what is missing)\n`));
+  }
+
+  /** Until each slot's current process runs and every step of it has had its first assignment (possibly empty). */
+  private async untilJoined(slots: string[], what: string): Promise<void> {
+    const steps = this.plan.steps.map((s) => s.name);
+    const joined = (slot: string) => {
+      const logs = this.pool.processes.get(slot)!.logs;
+      return steps.every((step) => logs.some((l) => l.msg === 'assigned' && l.step === step));
+    };
+    await waitFor(() => slots.every(joined), { timeoutMs: 90_000, intervalMs: 200, what });
   }
 
   /** Graceful stop of the workers and observers; the exit codes. */

@@ -166,7 +166,7 @@ export async function checkInvariants(run: FaultRun, exitCodes: Array<number | n
   const recoveries = perStep.map((steps) => Math.max(0, ...steps.map((s) => s.ms)));
   const slow = run.faults.flatMap((f, i) => {
     const late = perStep[i]!.filter((s) => s.ms > RECOVERY_LIMIT_MS).map((s) => `${s.signal} ${s.ms} ms`);
-    return late.length ? [`${f.kind}: ${late.join(', ')}`] : [];
+    return late.length ? [`${f.kind} at +${Math.round((f.at - run.startedAt) / 1000)} s: ${late.join(', ')}`] : [];
   });
   check(
     'every disturbed step progressed within 60 s of each fault healing',

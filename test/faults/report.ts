@@ -122,9 +122,11 @@ schema registry (Apicurio, its storage a Postgres server of its own), Postgres a
 network namespace joined to a bridge by a veth pair, so one host's link can be cut or degraded
 (test/faults/network.ts). The suite kills, freezes, cuts off and restarts them. The workload is
 keyed Avro events with unique ids and per-key sequence numbers, 1 % poison pills, 2.7 % records that
-fail their first attempt and one undecodable record per 500. Faults happen at seeded random moments,
-aimed at what they name (the partition's current leader, the transactional id's current
-coordinator, the active controller), and each scenario proves its faults bit.
+fail their first attempt and one undecodable record per 500. Faults happen at seeded random moments
+while the feed runs, aimed at what they name (the partition's current leader, the transactional
+id's current coordinator, the active controller), and each scenario proves its faults bit. The feed
+starts once every step of every worker has joined its group (since 2026-12-02; before, faults could
+hit workers still starting), and a worker that crashes is restarted at once, as a supervisor would.
 
 After every repetition, with the workers stopped: every event is in the output (read_committed)
 exactly once and in key order, or in the DLQ exactly once (undecodable bytes intact); every row

@@ -19,7 +19,8 @@ export interface WorkerProcess {
   proc: ChildProcess;
   logs: Array<Record<string, unknown>>;
   exited: Promise<number | null>;
-  /** When the process ended (for fault timelines). */
+  /** When it was spawned, and when it ended (for fault timelines). */
+  startedAt: number;
   exitedAt?: number;
 }
 
@@ -75,6 +76,7 @@ export class WorkerPool {
       slot,
       proc,
       logs: [],
+      startedAt: Date.now(),
       exited: new Promise((r) => proc.on('exit', (code) => (all.delete(proc), (w.exitedAt = Date.now()), r(code)))),
     };
     let buf = '';
