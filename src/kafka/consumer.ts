@@ -260,9 +260,19 @@ export class KafkaConsumer implements StepConsumer {
     if (offsets.length > 0) this.native.commit(offsets);
   }
 
-  /** Synchronous offset commit outside any transaction (tools, at-least-once modes). */
+  /**
+   * Synchronous offset commit outside any transaction (tools, at-least-once modes). A commit that
+   * races a rebalance fails with the group's new generation; as a KafkaError it is abortable (the
+   * batch is redone by whoever owns the partitions now), where the binding's raw error would have
+   * read as a bug and stopped the worker (seen in the at-least-once fault run).
+   */
   commitSync(offsets: TopicPartitionOffset[]): void {
-    if (offsets.length > 0) this.native.commitSync(offsets);
+    if (offsets.length === 0) return;
+    try {
+      this.native.commitSync(offsets);
+    } catch (err) {
+      throw toKafkaError(err, 'commit');
+    }
   }
 
   /** Local view (no broker call): next position and the high watermark last seen by the fetcher. */
