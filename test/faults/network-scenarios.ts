@@ -50,12 +50,18 @@ export const NETWORK_SCENARIOS: Scenario[] = [
         // Its requests resume with TCP's next retransmission; then it learns the group moved on.
         const logs = run.pool.processes.get(slot)!.logs;
         const from = logs.length;
-        const noticed = await waitFor(() => (logs.slice(from).some(expelled) ? true : undefined), {
+        const noticedAt = await waitFor(() => (logs.slice(from).some(expelled) ? Date.now() : undefined), {
           timeoutMs: 60_000,
           intervalMs: 200,
           what: `worker ${slot} to notice it was expelled`,
-        }).catch(() => false);
-        run.record(`cut worker ${slot} off (${dropped} packets dropped)`, at, EVERY_STEP, healedAt, dropped > 0 && noticed);
+        }).catch(() => undefined);
+        // The harness's times, to read a miss against the worker log's own times (and its receivedAt).
+        const t = (ms: number) => `+${((ms - run.startedAt) / 1000).toFixed(1)} s`;
+        const seen = noticedAt
+          ? `expulsion seen ${t(noticedAt)}`
+          : `no expulsion seen in the ${logs.length - from} lines read by ${t(Date.now())}`;
+        const kind = `cut worker ${slot} off ${t(at)} to ${t(healedAt)} (${dropped} packets dropped; ${seen})`;
+        run.record(kind, at, EVERY_STEP, healedAt, dropped > 0 && noticedAt !== undefined);
       }
     },
     bit: (run, e) => ({

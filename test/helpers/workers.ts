@@ -86,11 +86,16 @@ export class WorkerPool {
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
+        let entry: Record<string, unknown>;
         try {
-          w.logs.push(JSON.parse(line) as Record<string, unknown>);
+          const parsed: unknown = JSON.parse(line);
+          entry = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : { msg: line };
         } catch {
-          w.logs.push({ msg: line });
+          entry = { msg: line };
         }
+        // When the harness read the line: against the line's own time, a post-mortem sees how far reading lagged.
+        entry.receivedAt = Date.now();
+        w.logs.push(entry);
       }
     });
     proc.stderr!.on('data', (d: Buffer) => w.logs.push({ stderr: d.toString() }));
