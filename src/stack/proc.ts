@@ -78,6 +78,10 @@ export async function stopProcess(pid: number, graceMs = 20_000): Promise<'stopp
     await sleep(200);
   }
   process.kill(pid, 'SIGKILL');
+  // SIGKILL is not instant (a JVM unmaps gigabytes first): 'killed' must mean gone, or a caller
+  // that purges the data next or checks the port would race the dying process.
+  const killDeadline = Date.now() + 10_000;
+  while (isAlive(pid) && Date.now() < killDeadline) await sleep(50);
   return 'killed';
 }
 
